@@ -1,0 +1,23 @@
+"""`medtl cv CONFIG [--set key=value ...] [--out DIR] [--overwrite]`: cross-validate a fine-tuned model."""
+from __future__ import annotations
+
+import argparse
+
+from medtl.cli.common import add_config_arguments, load_config
+
+
+def add_parser(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("cv", help="patient-grouped cross-validation of a fine-tuned backbone")
+    add_config_arguments(p)
+    p.add_argument("--out", help="run folder (default: runs/<name>)")
+    p.add_argument("--overwrite", action="store_true", help="replace an existing run folder")
+    p.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    from medtl.engine.cv import run_cv
+
+    cfg = load_config(args)
+    result = run_cv(cfg, args.out or f"runs/{cfg['name']}", overwrite=args.overwrite)
+    print(f"pooled out-of-fold patient-level AUC: {result.pooled_auc:.3f}   run folder: {result.run_dir}")
+    return 0

@@ -1,0 +1,40 @@
+"""The class-folders layout: `root/<label>/<patient>/<files>` and `root/<label>/<files>`, mixed freely."""
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from medtl.data.case_ids import image_stem
+from medtl.data.case_rows import FILE_NAME, FOLDER, case_row, patient_of
+from medtl.data.case_table import Problem
+from medtl.data.folder_walk import empty_folders, list_files
+from medtl.io import scan_files
+from medtl.io.image import ImageHeader
+
+
+def scan_class_folders(root: Path) -> tuple[list[dict[str, Any]], list[Problem]]:
+    """Rows and problems for a class-folders dataset: the first folder below `root` is the label.
+
+    patient_id is the DICOM PatientID where the header has one, else the folder below the label folder,
+    else the file stem (one image = one patient; such rows have patient_id_source "file name").
+    A DICOM series folder is one case.
+
+    Example:
+        >>> rows, problems = scan_class_folders(Path("chest_xrays"))  # doctest: +SKIP
+        >>> rows[0]["label"], rows[0]["patient_id"]  # doctest: +SKIP
+        ('pneumonia', 'PAT-007')
+    """
+    files = list_files(root)
+    loose = [f for f in files if f.parent == root]
+    headers, problems = scan_files([f for f in files if f.parent != root])
+    problems = [*problems, *empty_folders(root), *(Problem(str(f), "not inside a label folder") for f in loose)]
+    return [_row(h, root) for h in headers], problems
+
+
+def _row(header: ImageHeader, root: Path) -> dict[str, Any]:
+    parts = Path(header.path).relative_to(root).parts
+    if len(parts) >= 3:
+        patient, source = patient_of(header, parts[1], FOLDER)
+    else:
+        patient, source = patient_of(header, image_stem(header.path), FILE_NAME)
+    return case_row(header, label=parts[0], patient_id=patient, patient_id_source=source)

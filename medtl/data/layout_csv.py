@@ -1,0 +1,103 @@
+"""The CSV-manifest layout: a CSV with columns path (or image), label, and optional patient_id and mask;
+also the small case_id -> patient_id CSV an MSD folder may hold."""
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from medtl.data.case_ids import image_stem
+from medtl.data.case_rows import FILE_NAME, MANIFEST, case_row, header_or_problem, mask_mismatch, patient_of
+from medtl.data.case_table import Problem
+
+PATH_COLUMNS = ("path", "image")
+
+
+def read_manifest(csv_path: Path) -> pd.DataFrame:
+    """The manifest as strings (ids such as "007" stay as written; empty cells are ""), with its path column
+    named "path"; a clear ValueError when the file is unreadable or lacks a column.
+
+    Example:
+        >>> read_manifest(Path("data/cases.csv")).columns.tolist()  # doctest: +SKIP
+        ['path', 'label', 'patient_id']
+    """
+    df = _read_strings(csv_path)
+    path_column = next((c for c in PATH_COLUMNS if c in df.columns), None)
+    if path_column is None or "label" not in df.columns:
+        raise ValueError(f"{csv_path}: a manifest needs columns 'path' (or 'image') and 'label'; "
+                         f"it has {list(df.columns)}")
+    return df.rename(columns={path_column: "path"})
+
+
+def read_patient_ids(csv_path: Path) -> dict[str, str]:
+    """case_id -> patient_id from a CSV with those two columns (rows with an empty patient_id are left out).
+
+    Example:
+        >>> read_patient_ids(Path("Task09_Spleen/cases.csv"))  # doctest: +SKIP
+        {'spleen_2': 'P01', 'spleen_3': 'P01'}
+    """
+    df = _read_strings(csv_path)
+    if not {"case_id", "patient_id"} <= set(df.columns):
+        raise ValueError(f"{csv_path}: needs columns 'case_id' and 'patient_id'; it has {list(df.columns)}")
+    return {case: patient for case, patient in zip(df["case_id"], df["patient_id"]) if patient}
+
+
+def _read_strings(csv_path: Path) -> pd.DataFrame:
+    if not csv_path.is_file():
+        raise ValueError(f"{csv_path}: CSV file not found")
+    try:
+        df = pd.read_csv(csv_path, dtype=str, keep_default_na=False)
+    except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as err:
+        raise ValueError(f"{csv_path}: not a readable CSV ({err})") from None
+    df.columns = [str(c).strip() for c in df.columns]
+    return df.apply(lambda column: column.str.strip())
+
+
+def scan_csv_manifest(csv_path: Path) -> tuple[list[dict[str, Any]], list[Problem]]:
+    """Rows and problems for the cases a manifest lists; relative paths are relative to the CSV's folder.
+
+    patient_id is the manifest's where given, else the DICOM PatientID, else the file stem. A row whose file is
+    missing or unreadable, whose label is empty, or whose mask does not match its image is a problem.
+
+    Example:
+        >>> rows, problems = scan_csv_manifest(Path("data/cases.csv"))  # doctest: +SKIP
+        >>> problems  # doctest: +SKIP
+        [Problem(path='data/missing.png', reason='cases.csv line 4: file not found')]
+    """
+    rows, problems = [], []
+    for index, entry in read_manifest(csv_path).iterrows():
+        where = f"{csv_path.name} line {int(index) + 2}"  # line 1 is the header
+        row = _manifest_row(entry, csv_path, where, problems)
+        if row is not None:
+            rows.append(row)
+    return rows, problems
+
+
+def _manifest_row(entry: pd.Series, csv_path: Path, where: str, problems: list[Problem]) -> dict[str, Any] | None:
+    if not entry["path"]:
+        problems.append(Problem(str(csv_path), f"{where}: empty path"))
+        return None
+    image = _resolved(csv_path.parent, entry["path"])
+    if not entry["label"]:
+        problems.append(Problem(str(image), f"{where}: empty label"))
+        return None
+    header = header_or_problem(image, where, problems)
+    mask = _resolved(csv_path.parent, entry["mask"]) if entry.get("mask") else None
+    mask_header = header_or_problem(mask, where, problems) if mask else None
+    if header is None or (mask and mask_header is None):
+        return None
+    mismatch = mask_mismatch(header, mask_header, where) if mask_header else None
+    if mismatch:
+        problems.append(mismatch)
+        return None
+    if entry.get("patient_id"):
+        patient, source = entry["patient_id"], MANIFEST
+    else:
+        patient, source = patient_of(header, image_stem(image), FILE_NAME)
+    return case_row(header, label=entry["label"], patient_id=patient, patient_id_source=source, mask=mask)
+
+
+def _resolved(base: Path, path: str) -> Path:
+    return Path(os.path.normpath(base / path))  # "lists/../imgs/a.png" -> "imgs/a.png"; symlinks are kept

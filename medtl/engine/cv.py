@@ -1,0 +1,185 @@
+"""`run_cv`: patient-grouped cross-validation of a fine-tuned classifier, writing the run folder."""
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import torch
+from safetensors.torch import load_file, save_file
+
+from medtl.config import ExperimentConfig
+from medtl.data import scan_folder, summarize
+from medtl.data.case_table import CaseTable
+from medtl.engine.datasets import CaseCache, case_items
+from medtl.engine.labels import resolve_classes
+from medtl.engine.loop import TrainSettings, class_weights, predict_proba, train
+from medtl.engine.run_folder import RunFolder
+from medtl.engine.setup import Pipelines, build_model
+from medtl.evaluate import Splits, check_leakage, format_summary, make_splits, summarize_cv
+from medtl.explain import explain_cases, write_explain_summary
+from medtl.io import read_image
+from medtl.report import write_patients_table, write_report
+
+
+@dataclass
+class CVResult:
+    """What a cross-validated run produced: its folder, the pooled summary and the out-of-fold predictions.
+
+    Example:
+        >>> result = run_cv(cfg, "runs/exp")  # doctest: +SKIP
+        >>> result.pooled_auc                 # doctest: +SKIP
+        0.83
+    """
+
+    run_dir: Path
+    summary: dict[str, Any]
+    oof: pd.DataFrame
+
+    @property
+    def pooled_auc(self) -> float:
+        """Pooled out-of-fold ROC AUC at patient level."""
+        return float(self.summary["pooled"]["patient"]["auc"])
+
+
+def load_table(cfg: ExperimentConfig) -> CaseTable:
+    """Scan `data.root` with the configured layout.
+
+    Example:
+        >>> load_table(ExperimentConfig.from_dict({"data": {"root": "data/xray"}}))  # doctest: +SKIP
+        CaseTable(96 cases, 40 patients, classes=['nodule', 'normal'])
+    """
+    if not cfg["data.root"]:
+        raise ValueError(f"{cfg.source}: data.root is not set; point it at the folder of images to use")
+    return scan_folder(cfg["data.root"], layout=cfg["data.layout"], manifest=cfg["data.manifest"])
+
+
+def prediction_frame(table: CaseTable, rows: np.ndarray, proba: np.ndarray, classes: list[str], fold: int) -> pd.DataFrame:
+    """The tidy predictions table: case_id, patient_id, fold, label, y_true, p_<class>.
+
+    Example:
+        >>> prediction_frame(table, np.arange(2), np.full((2, 2), 0.5), ["normal", "nodule"], 0)  # doctest: +SKIP
+    """
+    cases = table.df.iloc[rows]
+    frame = pd.DataFrame({"case_id": cases["case_id"].to_numpy(), "patient_id": cases["patient_id"].to_numpy(),
+                          "fold": fold})
+    if "label" in cases:
+        frame["label"] = cases["label"].to_numpy()
+        frame["y_true"] = [classes.index(v) if v in classes else -1 for v in cases["label"]]
+    for i, name in enumerate(classes):
+        frame[f"p_{name}"] = proba[:, i]
+    return frame
+
+
+def run_cv(
+    cfg: ExperimentConfig,
+    out: str | Path,
+    overwrite: bool = False,
+    table: CaseTable | None = None,
+    splits: Splits | None = None,
+    progress: bool = True,
+) -> CVResult:
+    """Scan, split by patient, fine-tune one model per fold, predict every case with the model that never saw
+    its patient, summarise with confidence intervals, explain a few cases, and write the per-patient report.
+
+    `splits` reuses the folds of another run (e.g. a from-scratch baseline on identical folds).
+
+    Example:
+        >>> cfg = ExperimentConfig.from_yaml("configs/demo_xray.yaml")  # doctest: +SKIP
+        >>> run_cv(cfg, "runs/demo").pooled_auc                        # doctest: +SKIP
+    """
+    run = RunFolder(out).create(overwrite)
+    cfg.to_yaml(run.config)
+    table = table if table is not None else load_table(cfg)
+    table.to_csv(run.cases)
+    _say(progress, summarize(table))
+    classes, positive = resolve_classes(table, cfg["data.positive_label"])
+    seed = cfg["seed"]
+    splits = splits or make_splits(table, folds=cfg["cv.folds"], seed=seed)
+    check_leakage(splits, table)
+    splits.to_json(run.splits)
+    fold_of = splits.fold_of(table)
+
+    settings = TrainSettings.from_config(cfg)
+    pipes = Pipelines.from_config(cfg)
+    items = case_items(table, classes, with_mask=False)
+    cache = CaseCache(items, pipes.preprocess, progress=progress)
+    y = np.array([item["y"] for item in items])
+
+    frames = []
+    for k in range(int(fold_of.max()) + 1):
+        train_rows, val_rows = np.flatnonzero(fold_of != k), np.flatnonzero(fold_of == k)
+        torch.manual_seed(seed + k)
+        model = build_model(cfg, len(classes))
+        history = train(model, cache.subset(train_rows, pipes.train), settings, head=model.spec.classifier,
+                        loss_weights=class_weights(y[train_rows], len(classes)), progress=progress,
+                        desc=f"fold {k + 1}/{fold_of.max() + 1}")
+        proba = predict_proba(model, cache.subset(val_rows, pipes.eval), settings)
+        frame = prediction_frame(table, val_rows, proba, classes, k)
+        _save_fold(run.fold(k), model, history, frame)
+        frames.append(frame)
+        _say(progress, f"fold {k + 1}: {len(train_rows)} train / {len(val_rows)} held-out cases, "
+                       f"final loss {history['loss'].iloc[-1]:.3f}")
+
+    oof = pd.concat(frames).sort_values("case_id").reset_index(drop=True)
+    oof.to_csv(run.oof, index=False)
+    summary = summarize_cv(oof, classes, positive, aggregate_how=cfg["cv.aggregate"])
+    run.summary.write_text(json.dumps(summary, indent=2))
+    _say(progress, format_summary(summary))
+    _explain_and_report(cfg, run, table, oof, classes, positive, pipes, cache)
+    return CVResult(run.root, summary, oof)
+
+
+def _save_fold(folder: Path, model: torch.nn.Module, history: pd.DataFrame, frame: pd.DataFrame) -> None:
+    folder.mkdir(parents=True, exist_ok=True)
+    save_file({k: v.detach().cpu().contiguous() for k, v in model.state_dict().items()}, folder / "model.safetensors")
+    history.to_csv(folder / "history.csv", index=False)
+    frame.to_csv(folder / "val_predictions.csv", index=False)
+    if model.load_report is not None:
+        (folder / "load_report.json").write_text(model.load_report.to_json())
+
+
+def load_fold_model(cfg: ExperimentConfig, run_dir: str | Path, fold: int, num_classes: int) -> torch.nn.Module:
+    """The model a fold trained, read back from `fold_<k>/model.safetensors`.
+
+    Example:
+        >>> load_fold_model(cfg, "runs/demo", 0, 2)  # doctest: +SKIP
+    """
+    model = build_model(cfg, num_classes, weights="none")
+    model.load_state_dict(load_file(RunFolder(run_dir).fold(fold) / "model.safetensors"))
+    return model.eval()
+
+
+def _explain_and_report(cfg, run, table, oof, classes, positive, pipes, cache) -> None:
+    """Saliency for the highest-scoring cases, each from the fold model that never saw its patient, then the
+    per-patient report."""
+    target = positive or classes[-1]
+    chosen = oof.sort_values(f"p_{target}", ascending=False).head(cfg["explain.cases"])
+    rows_by_case = {cid: i for i, cid in enumerate(table.df["case_id"])}
+    parts = []
+    for fold, group in chosen.groupby("fold"):
+        model = load_fold_model(cfg, run.root, int(fold), len(classes))
+        rows = [rows_by_case[c] for c in group["case_id"]]
+        cases = table.df.iloc[rows]
+        batch = torch.stack([torch.as_tensor(cache.subset(np.array([r]), pipes.eval)[0]["image"]) for r in rows])
+        images = [read_image(c.image, series_uid=_text(c, "series")) for c in cases.itertuples()]
+        masks = [read_image(m).array > 0 if m else None for m in (_text(c, "mask") for c in cases.itertuples())]
+        parts.append(explain_cases(model, batch, images, list(cases["case_id"]), masks, run.explain,
+                                   cfg["explain.target_layer"] or model.spec.target_layer, cfg["explain.method"],
+                                   class_idx=classes.index(target)))
+    write_explain_summary(parts, run.explain)
+    write_patients_table(oof, run.reports, threshold=0.5, aggregate_how=cfg["cv.aggregate"], positive=target)
+    write_report(run.root)
+
+
+def _text(row: Any, column: str) -> str | None:
+    value = getattr(row, column, None)
+    return value if isinstance(value, str) and value else None
+
+
+def _say(enabled: bool, text: str) -> None:
+    if enabled:
+        print(text, flush=True)

@@ -1,0 +1,60 @@
+"""The run folder: a fixed, documented layout (see README), created without overwriting earlier work."""
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+
+class RunFolder:
+    """Paths of one run's outputs.
+
+    Example:
+        >>> RunFolder("runs/demo").fold(0).name
+        'fold_0'
+    """
+
+    def __init__(self, root: str | Path):
+        self.root = Path(root)
+
+    def create(self, overwrite: bool = False) -> "RunFolder":
+        """Make the folder; an existing non-empty one is refused unless `overwrite` (then it is emptied)."""
+        if self.root.exists() and any(self.root.iterdir()):
+            if not overwrite:
+                raise FileExistsError(
+                    f"{self.root} already holds a run; choose another --out or pass --overwrite to replace it"
+                )
+            shutil.rmtree(self.root)
+        self.root.mkdir(parents=True, exist_ok=True)
+        return self
+
+    def fold(self, k: int) -> Path:
+        path = self.root / f"fold_{k}"
+        return path
+
+    @property
+    def config(self) -> Path:
+        return self.root / "config.yaml"
+
+    @property
+    def cases(self) -> Path:
+        return self.root / "cases.csv"
+
+    @property
+    def splits(self) -> Path:
+        return self.root / "splits.json"
+
+    @property
+    def oof(self) -> Path:
+        return self.root / "oof_predictions.csv"
+
+    @property
+    def summary(self) -> Path:
+        return self.root / "cv_summary.json"
+
+    @property
+    def explain(self) -> Path:
+        return self.root / "explain"
+
+    @property
+    def reports(self) -> Path:
+        return self.root / "reports"

@@ -1,0 +1,160 @@
+"""Saliency maps of a classifier: Grad-CAM, Grad-CAM++ and occlusion sensitivity (monai.visualize), 2D and 3D."""
+from __future__ import annotations
+
+import warnings
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+import torch
+import torch.nn as nn
+from monai.transforms import ScaleIntensity
+from monai.utils import convert_to_tensor
+from monai.visualize import GradCAM, GradCAMpp, OcclusionSensitivity
+from monai.visualize.class_activation_maps import ModelWithHooks
+
+METHODS = ("gradcam", "gradcampp", "occlusion")
+ClassIndex = int | torch.Tensor | None
+
+
+def saliency(
+    model: nn.Module,
+    images: torch.Tensor,
+    target_layer: str,
+    method: str = "gradcam",
+    class_idx: ClassIndex = None,
+) -> torch.Tensor:
+    """Heatmaps (B, *spatial) in [0, 1] at the input size, one per image of a (B, C, *spatial) batch.
+
+    Grad-CAM and Grad-CAM++ take one forward and one backward pass for the whole batch; occlusion runs the
+    model on occluded copies, image by image. `class_idx` is the class to explain: one int for every image, a
+    tensor with one class per image, or None for each image's own predicted class. The model keeps its hooks and
+    train/eval modes as they were; its parameter gradients are left cleared.
+
+    Example:
+        >>> net = torch.nn.Sequential(torch.nn.Conv2d(1, 4, 3), torch.nn.ReLU(), torch.nn.AdaptiveAvgPool2d(1),
+        ...                           torch.nn.Flatten(), torch.nn.Linear(4, 2))
+        >>> saliency(net, torch.rand(2, 1, 16, 16), target_layer="1").shape
+        torch.Size([2, 16, 16])
+    """
+    if method not in METHODS:
+        raise ValueError(f"method must be a str among {set(METHODS)}. Got {method!r} instead.")
+    if images.ndim not in (4, 5):
+        raise ValueError(f"images must be a (B, C, H, W) or (B, C, D, H, W) batch; got shape {tuple(images.shape)}")
+    with _modes_restored(model):
+        if method == "occlusion":
+            return _occlusion(model, images, class_idx)
+        return _grad_cam(model, images, target_layer, GradCAMpp if method == "gradcampp" else GradCAM, class_idx)
+
+
+def predicted_class(model: nn.Module, images: torch.Tensor) -> torch.Tensor:
+    """Index of the highest-scoring class for each image (0 for a single-logit model), in eval mode.
+
+    Example:
+        >>> net = torch.nn.Sequential(torch.nn.Flatten(), torch.nn.Linear(4, 3))
+        >>> predicted_class(net, torch.rand(2, 1, 2, 2)).shape
+        torch.Size([2])
+    """
+    with _modes_restored(model), torch.no_grad():
+        model.eval()
+        return model(images).argmax(1)
+
+
+def _grad_cam(
+    model: nn.Module, images: torch.Tensor, target_layer: str, cam_class: type[GradCAM], class_idx: ClassIndex
+) -> torch.Tensor:
+    hooked = _BatchModelWithHooks(model, target_layer, spatial_dims=images.ndim - 2)
+    try:
+        cam = cam_class(nn_module=hooked, target_layers=target_layer, postprocessing=_scale_each)
+        # The input asks for gradients so that the map exists even when the backbone is frozen.
+        with torch.enable_grad():
+            maps = cam(images.detach().clone().requires_grad_(True), class_idx=class_idx)
+    finally:
+        hooked.remove()
+        model.zero_grad(set_to_none=True)
+    return maps[:, 0].detach()
+
+
+def _occlusion(model: nn.Module, images: torch.Tensor, class_idx: ClassIndex) -> torch.Tensor:
+    model.eval()
+    with torch.no_grad():
+        base = _probabilities(model(images))
+    classes = _per_image(class_idx, base)
+    mask_size = [max(1, s // 4) for s in images.shape[2:]]
+    occluder = OcclusionSensitivity(model, mask_size=mask_size, verbose=False, activate=_probabilities)
+    maps = []
+    for i in range(images.shape[0]):
+        with torch.no_grad(), warnings.catch_warnings():
+            # MONAI 1.6 indexes with lists, which this torch flags as deprecated on every patch.
+            warnings.filterwarnings("ignore", message="Using a non-tuple sequence for multidimensional indexing")
+            occluded, _ = occluder(images[i : i + 1])
+        # Importance of a region = how much hiding it lowers the probability of the explained class.
+        drop = base[i, classes[i]] - occluded[0, classes[i]]
+        maps.append(drop.clamp(min=0)[None])
+    return _scale_each(torch.stack(maps))[:, 0]
+
+
+class _BatchModelWithHooks(ModelWithHooks):
+    """MONAI's `ModelWithHooks` with removable hooks and a per-image class score.
+
+    MONAI scores a batch with `logits[:, class_idx]`, which mixes images when classes differ, and returns a (B,)
+    score that Grad-CAM++ multiplies against (B, C, *spatial) gradients along the wrong axis; here each image is
+    scored on its own class and the score is shaped (B, 1, *ones) to broadcast per image.
+    """
+
+    def __init__(self, model: nn.Module, target_layer: str, spatial_dims: int):
+        try:
+            layer = model.get_submodule(target_layer)
+        except AttributeError:
+            raise ValueError(f"target_layer {target_layer!r} is not a submodule of {type(model).__name__}") from None
+        super().__init__(model, target_layer)  # registers nothing: the hooks below keep their handles
+        self.register_forward = self.register_backward = True
+        self.spatial_dims = spatial_dims
+        self._layer = layer
+        # An in-place layer breaks full backward hooks; MONAI switches it off, and it is switched back in remove().
+        self._inplace = layer.__dict__.get("inplace")
+        if self._inplace:
+            layer.inplace = False
+        self._handles = [
+            layer.register_forward_hook(self.forward_hook(target_layer)),
+            layer.register_full_backward_hook(self.backward_hook(target_layer)),
+        ]
+
+    def class_score(self, logits: torch.Tensor, class_idx: int | torch.Tensor) -> torch.Tensor:
+        classes = _per_image(class_idx, logits)
+        score = logits.gather(1, classes.view(-1, 1))
+        return score.view(-1, *[1] * (self.spatial_dims + 1))
+
+    def remove(self) -> None:
+        for handle in self._handles:
+            handle.remove()
+        if self._inplace:
+            self._layer.inplace = True
+
+
+def _per_image(class_idx: ClassIndex, outputs: torch.Tensor) -> torch.Tensor:
+    n_images, n_classes = outputs.shape[:2]
+    classes = outputs.argmax(1) if class_idx is None else torch.as_tensor(class_idx, device=outputs.device)
+    classes = classes.long().expand(n_images) if classes.ndim == 0 else classes.long()
+    if classes.shape != (n_images,) or bool((classes < 0).any()) or bool((classes >= n_classes).any()):
+        raise ValueError(f"class_idx must be a class index below {n_classes}, or one per image; got {class_idx}")
+    return classes
+
+
+def _probabilities(logits: torch.Tensor) -> torch.Tensor:
+    return logits.sigmoid() if logits.shape[1] == 1 else logits.softmax(1)
+
+
+def _scale_each(maps: torch.Tensor) -> torch.Tensor:
+    """Min-max scale each (1, *spatial) map of a batch to [0, 1]; a constant map becomes zeros."""
+    scale = ScaleIntensity(minv=0.0, maxv=1.0)
+    return torch.stack([convert_to_tensor(scale(m), track_meta=False) for m in maps])
+
+
+@contextmanager
+def _modes_restored(model: nn.Module) -> Iterator[None]:
+    modes = [(m, m.training) for m in model.modules()]
+    try:
+        yield
+    finally:
+        for module, training in modes:
+            module.training = training

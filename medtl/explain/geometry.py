@@ -1,0 +1,63 @@
+"""Bring a heatmap from the model's input grid back to the image's array, and from there to the source file's grid."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import nibabel as nib
+import numpy as np
+import torch
+from monai.transforms import Resize
+from monai.utils import convert_to_numpy
+from nibabel.orientations import apply_orientation, axcodes2ornt, io_orientation, ornt_transform
+
+from medtl.io.image import ImageData
+
+NIFTI_SUFFIXES = (".nii", ".nii.gz")
+
+
+def resize_to_image(heatmap: np.ndarray | torch.Tensor, image: ImageData) -> np.ndarray:
+    """The heatmap resized (bilinear / trilinear) to the shape of `image.array`, the inverse of the model's Resize.
+
+    Example:
+        >>> img = ImageData(np.zeros((8, 6), np.float32), np.eye(4), (1.0, 1.0))
+        >>> resize_to_image(np.ones((4, 4)), img).shape
+        (8, 6)
+    """
+    heatmap = convert_to_numpy(heatmap, dtype=np.float32)
+    if heatmap.ndim != image.spatial_dims:
+        raise ValueError(f"heatmap has {heatmap.ndim} dims but the image {image.meta.get('source', '')!r} "
+                         f"has {image.spatial_dims}")
+    mode = "bilinear" if image.spatial_dims == 2 else "trilinear"
+    resized = Resize(spatial_size=image.array.shape, mode=mode)(heatmap[None])[0]
+    return convert_to_numpy(resized, dtype=np.float32)
+
+
+def to_source_geometry(
+    heatmap: np.ndarray | torch.Tensor, image: ImageData, source_path: str | Path | None = None
+) -> tuple[np.ndarray, np.ndarray]:
+    """The heatmap as a volume (array, affine) laid out like the image's source file, ready to save as NIfTI.
+
+    `heatmap` lies on the model input grid or on the image array grid. A 3D image read from a NIfTI file is in
+    nibabel's closest-canonical (RAS) order; that reorientation is undone so the result has the file's own shape
+    and affine and overlays the source voxel for voxel. Other 3D images keep the canonical grid and
+    `image.affine`. A 2D image becomes one slice (rows, cols, 1) with the pixel spacing.
+
+    Example:
+        >>> img = ImageData(np.zeros((8, 6), np.float32), np.diag([0.5, 0.7, 1.0, 1.0]), (0.5, 0.7))
+        >>> array, affine = to_source_geometry(np.ones((4, 4)), img)
+        >>> array.shape, float(affine[1, 1])
+        ((8, 6, 1), 0.7)
+    """
+    on_image = resize_to_image(heatmap, image)
+    if image.spatial_dims == 2:
+        affine = np.diag([float(image.spacing[0]), float(image.spacing[1]), 1.0, 1.0])
+        return on_image[..., None], affine
+    if source_path is None or not str(source_path).lower().endswith(NIFTI_SUFFIXES):
+        return on_image, np.asarray(image.affine, dtype=np.float64)
+    source = nib.load(str(source_path))
+    to_source = ornt_transform(axcodes2ornt("RAS"), io_orientation(source.affine))
+    array = apply_orientation(on_image, to_source)
+    if array.shape != tuple(source.shape[:3]):
+        raise ValueError(f"{source_path}: file grid {tuple(source.shape[:3])} does not match the image array "
+                         f"{image.array.shape} reoriented back from RAS ({array.shape}); is this the image's source?")
+    return np.ascontiguousarray(array, dtype=np.float32), np.asarray(source.affine, dtype=np.float64)

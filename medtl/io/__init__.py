@@ -1,0 +1,28 @@
+"""Readers for medical images: DICOM (files, series, multi-frame), NIfTI, PNG and JPEG.
+
+Every reader returns `ImageData` (float32 pixels, voxel->world affine, spacing, identity meta); 2D images are
+(rows, cols) as displayed, 3D volumes are in closest canonical RAS+ voxel order.
+
+Example:
+    >>> from pydicom.data import get_testdata_file
+    >>> read_image(get_testdata_file("CT_small.dcm")).meta["format"]
+    'dicom'
+"""
+from medtl.io.dicom_series import read_dicom_series
+from medtl.io.image import ImageData, ImageHeader, ReadError
+from medtl.io.orientation import canonical_geometry, to_canonical
+from medtl.io.reader import detect_format, read_header, read_image
+from medtl.io.scan import scan_files
+
+__all__ = [
+    "ImageData",
+    "ImageHeader",
+    "ReadError",
+    "canonical_geometry",
+    "detect_format",
+    "read_dicom_series",
+    "read_header",
+    "read_image",
+    "scan_files",
+    "to_canonical",
+]

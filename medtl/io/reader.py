@@ -1,0 +1,81 @@
+"""`read_image` and `read_header`: pick the reader from what the path is.
+
+.nii/.nii.gz -> NIfTI; .png -> PNG; .jpg/.jpeg -> JPEG; a folder -> DICOM series; any other file -> DICOM.
+"""
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+from medtl.io.dicom_image import dicom_header, read_dicom_file
+from medtl.io.dicom_series import read_series, series_header
+from medtl.io.dicom_tags import read_dataset
+from medtl.io.image import ImageData, ImageHeader, ReadError
+from medtl.io.nifti import nifti_header, read_nifti
+from medtl.io.raster import raster_header, read_raster
+
+SUFFIX_FORMATS = {".nii": "nifti", ".nii.gz": "nifti", ".png": "png", ".jpg": "jpeg", ".jpeg": "jpeg"}
+FILE_READERS: dict[str, Callable[[Path], ImageData]] = {
+    "nifti": read_nifti, "png": read_raster, "jpeg": read_raster, "dicom": read_dicom_file
+}
+FILE_HEADERS: dict[str, Callable[[Path], ImageHeader]] = {
+    "nifti": nifti_header,
+    "png": raster_header,
+    "jpeg": raster_header,
+    "dicom": lambda path: dicom_header(read_dataset(path, with_pixels=False), path),
+}
+
+
+def detect_format(path: str | Path) -> str:
+    """"nifti", "png", "jpeg", "dicom-series" (a folder) or "dicom" (any other file).
+
+    Example:
+        >>> detect_format("brain.nii.gz"), detect_format("chest.JPG")
+        ('nifti', 'jpeg')
+    """
+    path = Path(path)
+    name = path.name.lower()
+    for suffix, fmt in SUFFIX_FORMATS.items():
+        if name.endswith(suffix):
+            return fmt
+    if path.is_dir():
+        return "dicom-series"
+    return "dicom"
+
+
+def read_image(path: str | Path, series_uid: str | None = None) -> ImageData:
+    """Read a 2D image or 3D volume; `series_uid` chooses the series when `path` is a folder of DICOM files
+    (it is not needed when the folder holds one series, and is ignored for files).
+
+    Example:
+        >>> from pydicom.data import get_testdata_file
+        >>> read_image(get_testdata_file("MR_small_RLE.dcm")).array.shape
+        (64, 64)
+    """
+    path = _existing(path)
+    fmt = detect_format(path)
+    if fmt == "dicom-series":
+        return read_series(path, series_uid)
+    return FILE_READERS[fmt](path)
+
+
+def read_header(path: str | Path, series_uid: str | None = None) -> ImageHeader:
+    """What `read_image` would return, minus the pixels: shape (same convention), spacing and identifiers.
+
+    Example:
+        >>> from pydicom.data import get_testdata_file
+        >>> read_header(get_testdata_file("CT_small.dcm")).shape
+        (128, 128)
+    """
+    path = _existing(path)
+    fmt = detect_format(path)
+    if fmt == "dicom-series":
+        return series_header(path, series_uid)
+    return FILE_HEADERS[fmt](path)
+
+
+def _existing(path: str | Path) -> Path:
+    path = Path(path)
+    if not path.exists():
+        raise ReadError(path, "no such file or folder")
+    return path

@@ -1,0 +1,40 @@
+"""`fetch_weights`: the one place medtl downloads, through torchvision's, timm's and torch.hub's own APIs."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import torch
+
+from medtl.models.registry import get_spec
+from medtl.models.sources import pretrained_file
+from medtl.models.timm_2d import download_timm_weights
+from medtl.models.torchvision_2d import download_imagenet_weights
+
+
+def fetch_weights(name: str, source: str | None = None) -> Path:
+    """Download backbone `name`'s pretrained weights (`source`, default its first published one) into the
+    cache they are read from, and return the file. Needs a network; a file already there is kept.
+
+    Example:
+        >>> fetch_weights("resnet10_3d")  # doctest: +SKIP
+        PosixPath('/home/me/.cache/medtl/medicalnet/resnet_10_23dataset.pth')
+    """
+    spec = get_spec(name)
+    if not spec.pretrained:
+        raise ValueError(f"{name} has no published weights to fetch (sources: {spec.weight_sources}).")
+    published = spec.pretrained_for(source or spec.pretrained[0].source)
+    path = pretrained_file(spec, published.source)
+    if path.is_file():
+        return path
+    try:
+        if spec.family in ("torchvision", "i3d"):
+            download_imagenet_weights(spec)
+        elif spec.family == "timm":
+            download_timm_weights(spec)
+        else:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            torch.hub.download_url_to_file(published.url, str(path), progress=True)
+    except OSError as err:
+        raise ConnectionError(f"could not download {published.url} into {path.parent}: {err}. Without a network, "
+                              f"copy '{published.file_name}' into {path.parent} by hand.") from err
+    return pretrained_file(spec, published.source)

@@ -1,0 +1,115 @@
+"""Weight sources, one syntax: "none", "imagenet", "medicalnet", "file:PATH", "medtl:NAME".
+
+Everything here reads local files only. Pretrained files are looked for where their publisher's own tools
+cache them (torch.hub for torchvision, the Hugging Face cache for timm, `$MEDTL_HOME/medicalnet` for
+MedicalNet); a missing file is an error that names the file and the folder, and `medtl weights fetch`
+downloads it where a network exists (`medtl.models.fetch`).
+"""
+from __future__ import annotations
+
+from pathlib import Path
+
+import torch
+
+from medtl.models.cache import medtl_home, read_cached_weights
+from medtl.models.safe_load import load_checkpoint
+from medtl.models.spec import BackboneSpec
+from medtl.models.torchvision_2d import read_imagenet_weights
+
+SOURCES = ("none", "imagenet", "medicalnet", "file", "medtl")
+_WITH_ARGUMENT = {"file": "file:PATH", "medtl": "medtl:NAME"}
+HF_PREFIX = "hf-hub:"
+
+
+class MissingWeightsError(FileNotFoundError):
+    """Pretrained weights that are not on this machine; the message says which file to put where.
+
+    Example:
+        >>> isinstance(MissingWeightsError("x"), FileNotFoundError)
+        True
+    """
+
+
+def parse_weights(spec: BackboneSpec, weights: str) -> tuple[str, str]:
+    """`weights` split into (source, argument), checked against the sources `spec` supports.
+
+    Example:
+        >>> from medtl.models import get_spec
+        >>> parse_weights(get_spec("resnet18"), "file:/tmp/w.pth")
+        ('file', '/tmp/w.pth')
+    """
+    accepted = {_WITH_ARGUMENT.get(source, source) for source in spec.weight_sources}
+    source, _, argument = str(weights).partition(":")
+    if source not in spec.weight_sources or bool(argument) != (source in _WITH_ARGUMENT):
+        raise ValueError(f"{spec.name}: weights must be one of {accepted}. Got {weights!r} instead.")
+    return source, argument
+
+
+def pretrained_file(spec: BackboneSpec, source: str) -> Path:
+    """Where the pretrained file for `source` ("imagenet", "medicalnet") is read from, present or not.
+
+    Example:
+        >>> from medtl.models import get_spec
+        >>> pretrained_file(get_spec("resnet18"), "imagenet").name
+        'resnet18-f37072fd.pth'
+    """
+    weights = spec.pretrained_for(source)
+    if source == "medicalnet":
+        return medtl_home() / "medicalnet" / weights.file_name
+    if weights.url.startswith(HF_PREFIX):
+        return _hf_cached_file(weights.url.removeprefix(HF_PREFIX), weights.file_name)
+    return Path(torch.hub.get_dir()) / "checkpoints" / weights.file_name
+
+
+def read_weights(spec: BackboneSpec, weights: str) -> tuple[dict[str, torch.Tensor], str]:
+    """The state dict `weights` names for `spec`, and a one-line description of where it came from.
+
+    Example:
+        >>> from medtl.models import get_spec
+        >>> state, where = read_weights(get_spec("resnet18"), "imagenet")  # doctest: +SKIP
+    """
+    source, argument = parse_weights(spec, weights)
+    if source == "none":
+        raise ValueError(f"{spec.name}: weights='none' has no state dict to read.")
+    if source == "file":
+        path = Path(argument).expanduser()
+        return load_checkpoint(path), f"file:{path}"
+    if source == "medtl":
+        return _read_medtl(spec, argument)
+    path = pretrained_file(spec, source)
+    published = spec.pretrained_for(source)
+    if not path.is_file():
+        raise MissingWeightsError(_missing_message(spec, source, path))
+    where = f"{source} ({published.name}) from {path}"
+    if spec.family in ("torchvision", "i3d"):
+        return read_imagenet_weights(spec, path), where
+    return load_checkpoint(path), where
+
+
+def _missing_message(spec: BackboneSpec, source: str, path: Path) -> str:
+    published = spec.pretrained_for(source)
+    fetch = f"or run `medtl weights fetch {spec.name}` where a network is available (building a model never downloads)"
+    if published.url.startswith(HF_PREFIX):
+        return (f"{spec.name}: {source} weights {published.name} are not in the Hugging Face cache "
+                f"{path.parents[2]}. Download '{published.file_name}' from "
+                f"https://huggingface.co/{published.url.removeprefix(HF_PREFIX)} and use weights='file:PATH', {fetch}.")
+    return (f"{spec.name}: {source} weights {published.name} are not on this machine. Put the file "
+            f"'{published.file_name}' (from {published.url}) in the folder {path.parent}, {fetch}.")
+
+
+def _read_medtl(spec: BackboneSpec, name: str) -> tuple[dict[str, torch.Tensor], str]:
+    state, info = read_cached_weights(name)
+    fits = {spec.name, spec.architecture} if spec.family == "i3d" else {spec.name}
+    if info.get("backbone") not in fits:
+        raise ValueError(f"medtl:{name} holds weights for backbone {info.get('backbone')!r}; "
+                         f"it must be one of {fits} to load into {spec.name}.")
+    return state, f"medtl:{name} ({info['backbone']}, sha256 {info['sha256'][:12]})"
+
+
+def _hf_cached_file(repo_id: str, file_name: str) -> Path:
+    from huggingface_hub import constants, try_to_load_from_cache
+
+    cached = try_to_load_from_cache(repo_id, file_name)
+    if isinstance(cached, str):
+        return Path(cached)
+    return Path(constants.HF_HUB_CACHE) / f"models--{repo_id.replace('/', '--')}" / "snapshots" / file_name
