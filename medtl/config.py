@@ -4,13 +4,12 @@ from __future__ import annotations
 
 import copy
 import difflib
-from importlib import resources
 from pathlib import Path
 from typing import Any
 
 import yaml
 
-_DEFAULTS_FILE = "defaults.yaml"
+CONFIG_DIR = Path(__file__).parent / "configs"
 
 
 class ConfigError(ValueError):
@@ -18,8 +17,7 @@ class ConfigError(ValueError):
 
 
 def _defaults() -> dict[str, Any]:
-    text = resources.files("medtl").joinpath("configs", _DEFAULTS_FILE).read_text()
-    return yaml.safe_load(text)
+    return yaml.safe_load((CONFIG_DIR / "defaults.yaml").read_text())
 
 
 class ExperimentConfig:
@@ -44,6 +42,16 @@ class ExperimentConfig:
     def from_dict(cls, user: dict[str, Any], source: str = "<dict>") -> "ExperimentConfig":
         merged = _merge(_defaults(), user, source=source, prefix="")
         return cls(merged, source)
+
+    @classmethod
+    def packaged(cls, name: str) -> "ExperimentConfig":
+        """A config shipped with medtl (`configs/<name>`).
+
+        Example:
+            >>> ExperimentConfig.packaged("demo_xray.yaml")["model.backbone"]
+            'resnet18'
+        """
+        return cls.from_yaml(CONFIG_DIR / name)
 
     @classmethod
     def from_yaml(cls, path: str | Path) -> "ExperimentConfig":

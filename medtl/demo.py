@@ -3,29 +3,16 @@ pretrained backbone and from scratch on identical patient folds, compared with c
 from __future__ import annotations
 
 import time
-from importlib import resources
 from pathlib import Path
 
 from medtl.config import ExperimentConfig
-from medtl.engine.cv import CVResult, run_cv
+from medtl.engine.baseline import run_with_scratch_baseline
+from medtl.engine.cv import CVResult
 from medtl.engine.pretrain import pretrain
-from medtl.evaluate import Splits, compare_runs, format_comparison
-from medtl.models import cached_weights
-from medtl.paths import medtl_home
+from medtl.models import cached_weights, medtl_home
 from medtl.synth import make_xray
 
 SOURCE_PATIENTS = 240
-
-
-def packaged_config(name: str) -> ExperimentConfig:
-    """A config shipped with medtl (`configs/<name>`).
-
-    Example:
-        >>> packaged_config("demo_xray.yaml")["model.backbone"]
-        'resnet18'
-    """
-    path = resources.files("medtl").joinpath("configs", name)
-    return ExperimentConfig.from_yaml(Path(str(path)))
 
 
 def _synthetic(kind: str, patients: int, seed: int, **kwargs) -> Path:
@@ -39,7 +26,7 @@ def _synthetic(kind: str, patients: int, seed: int, **kwargs) -> Path:
 def run_demo(out: str | Path = "runs/demo", patients: int = 40, seed: int = 0, overrides: list[str] | None = None,
              overwrite: bool = False) -> tuple[CVResult, CVResult]:
     """Run the demo; returns (pretrained run, from-scratch run). The pretrained run is written to `out`, the
-    scratch baseline to `out/baseline_scratch`, their comparison to `out/compare_scratch.json`.
+    scratch baseline to `out/baseline_scratch`, their comparison to `out/compare_baseline_scratch.json`.
 
     Example:
         >>> pretrained, scratch = run_demo("runs/demo")  # doctest: +SKIP
@@ -47,26 +34,21 @@ def run_demo(out: str | Path = "runs/demo", patients: int = 40, seed: int = 0, o
         True
     """
     start = time.perf_counter()
-    cfg = packaged_config("demo_xray.yaml").with_overrides(overrides or [])
-    source_cfg = packaged_config("pretrain_source.yaml")
+    cfg = ExperimentConfig.packaged("demo_xray.yaml").with_overrides(overrides or [])
+    source_cfg = ExperimentConfig.packaged("pretrain_source.yaml")
     weights = cfg["model.weights"]
     name = weights.removeprefix("medtl:")
     if weights.startswith("medtl:") and name not in {w["name"] for w in cached_weights()}:
-        print(f"[1/3] pretraining the source model medtl:{name} on {SOURCE_PATIENTS} synthetic source patients")
+        print(f"[1/2] pretraining the source model medtl:{name} on {SOURCE_PATIENTS} synthetic source patients")
         source = _synthetic("source", SOURCE_PATIENTS, seed, fmt="png", images_per_patient=(1, 1))
         pretrain(source_cfg.with_overrides([f"data.root={source / 'images'}"]), name=name)
     else:
-        print(f"[1/3] source model {weights} found in the cache; reusing it")
+        print(f"[1/2] source model {weights} found in the cache; reusing it")
     target = _synthetic("nodule", patients, seed)
-    cfg = cfg.with_overrides([f"data.root={target / 'images'}", f"seed={seed}"])
-    print(f"[2/3] fine-tuning {cfg['model.backbone']} from {weights} on {patients} target patients")
-    out = Path(out)
-    pretrained = run_cv(cfg, out, overwrite=overwrite)
-    print("[3/3] the same folds, trained from scratch")
-    scratch = run_cv(cfg.with_overrides(["model.weights=none", "name=demo_xray_scratch"]), out / "baseline_scratch",
-                     splits=Splits.from_json(out / "splits.json"))
-    comparison = compare_runs(out, out / "baseline_scratch")
-    print(format_comparison(comparison))
+    cfg = cfg.with_overrides([f"data.root={target}", f"seed={seed}"])
+    print(f"[2/2] fine-tuning {cfg['model.backbone']} from {weights} on {patients} target patients, "
+          "then from scratch on the same folds")
+    pretrained, scratch, _ = run_with_scratch_baseline(cfg, out, overwrite=overwrite)
     print(f"pooled out-of-fold patient-level AUC: pretrained {pretrained.pooled_auc:.3f} vs scratch "
           f"{scratch.pooled_auc:.3f}   ({time.perf_counter() - start:.0f} s; run folder {out})")
     return pretrained, scratch

@@ -8,7 +8,7 @@ import sys
 from medtl.models import cached_weights, fetch_weights, get_spec, list_backbones, medtl_home, store_weights
 from medtl.models.registry import build_backbone
 from medtl.models.safe_load import CHECKPOINT_SUFFIXES, load_checkpoint
-from medtl.models.sources import pretrained_file
+from medtl.models.sources import backbones_whose_weights_fit, pretrained_file
 from medtl.models.weights import load_weights
 
 
@@ -16,8 +16,9 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     """Register `medtl weights list|import|fetch`.
 
     Example:
-        >>> from medtl.cli.main import build_parser
-        >>> build_parser().parse_args(["weights", "list"]).action
+        >>> parser = argparse.ArgumentParser(prog="medtl")
+        >>> add_parser(parser.add_subparsers())
+        >>> parser.parse_args(["weights", "list"]).action
         'list'
     """
     parser = subparsers.add_parser("weights", help="pretrained weights: list, import, fetch")
@@ -36,7 +37,12 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    """Carry out `medtl weights <action>`; errors are printed, not raised, and give exit code 1."""
+    """Carry out `medtl weights <action>`; errors are printed, not raised, and give exit code 1.
+
+    Example:
+        >>> run(argparse.Namespace(action="list"))  # doctest: +SKIP
+        0
+    """
     try:
         if args.action == "list":
             print(weights_table())
@@ -67,7 +73,7 @@ def weights_table() -> str:
             elif source == "file":
                 rows.append((name, "file:PATH", "yes", f"PATH ({', '.join(CHECKPOINT_SUFFIXES)})"))
             elif source == "medtl":
-                fits = {name, spec.architecture} if spec.family == "i3d" else {name}
+                fits = backbones_whose_weights_fit(spec)
                 mine = [entry for entry in cached if entry["backbone"] in fits]
                 rows += [(name, f"medtl:{e['name']}", "yes", e["path"]) for e in mine] or [
                     (name, "medtl:NAME", "no", str(medtl_home() / "weights" / "NAME" / "model.safetensors"))]

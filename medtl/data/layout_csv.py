@@ -32,16 +32,20 @@ def read_manifest(csv_path: Path) -> pd.DataFrame:
 
 
 def read_patient_ids(csv_path: Path) -> dict[str, str]:
-    """case_id -> patient_id from a CSV with those two columns (rows with an empty patient_id are left out).
+    """case_id -> patient_id from a CSV with a patient_id column and either case_id or an image path column
+    (`path` / `image`, whose file name gives the case id); rows with an empty patient_id are left out.
 
     Example:
         >>> read_patient_ids(Path("Task09_Spleen/cases.csv"))  # doctest: +SKIP
         {'spleen_2': 'P01', 'spleen_3': 'P01'}
     """
     df = _read_strings(csv_path)
-    if not {"case_id", "patient_id"} <= set(df.columns):
-        raise ValueError(f"{csv_path}: needs columns 'case_id' and 'patient_id'; it has {list(df.columns)}")
-    return {case: patient for case, patient in zip(df["case_id"], df["patient_id"]) if patient}
+    case_column = next((c for c in ("case_id", *PATH_COLUMNS) if c in df.columns), None)
+    if case_column is None or "patient_id" not in df.columns:
+        raise ValueError(f"{csv_path}: needs columns 'patient_id' and one of 'case_id', {', '.join(map(repr, PATH_COLUMNS))}; "
+                         f"it has {list(df.columns)}")
+    cases = df[case_column] if case_column == "case_id" else df[case_column].map(image_stem)
+    return {case: patient for case, patient in zip(cases, df["patient_id"]) if patient}
 
 
 def _read_strings(csv_path: Path) -> pd.DataFrame:

@@ -10,10 +10,10 @@ import torch
 from medtl.config import ExperimentConfig
 from medtl.data.case_table import CaseTable
 from medtl.engine.cv import prediction_frame
-from medtl.engine.datasets import CaseCache, case_items
+from medtl.engine.datasets import case_items
 from medtl.engine.labels import resolve_classes
 from medtl.engine.loop import TrainSettings, class_weights, predict_proba, train
-from medtl.engine.setup import Pipelines, build_model
+from medtl.engine.setup import Pipelines, build_model, case_cache
 
 
 class NotFittedError(RuntimeError):
@@ -48,9 +48,10 @@ class Classifier:
         items = case_items(table, self.classes_, with_mask=False)
         y = np.array([item["y"] for item in items])
         torch.manual_seed(cfg["seed"])
+        self.pipelines_.train.set_random_state(cfg["seed"])
         self.model_ = build_model(cfg, len(self.classes_))
-        data = CaseCache(items, self.pipelines_.preprocess, progress=False).subset(np.arange(len(items)),
-                                                                                   self.pipelines_.train)
+        data = case_cache(cfg, items, self.pipelines_, progress=False).subset(np.arange(len(items)),
+                                                                              self.pipelines_.train)
         self.history_ = train(self.model_, data, self.settings_, head=self.model_.spec.classifier,
                               loss_weights=class_weights(y, len(self.classes_)), progress=False)
         return self
@@ -60,7 +61,7 @@ class Classifier:
         if not hasattr(self, "model_"):
             raise NotFittedError("this Classifier is not fitted yet; call fit(table) before predict_proba")
         items = case_items(table, self.classes_, with_mask=False)
-        data = CaseCache(items, self.pipelines_.preprocess, progress=False).subset(np.arange(len(items)),
-                                                                                   self.pipelines_.eval)
+        data = case_cache(self._cfg(), items, self.pipelines_, progress=False).subset(np.arange(len(items)),
+                                                                                      self.pipelines_.eval)
         proba = predict_proba(self.model_, data, self.settings_)
         return prediction_frame(table, np.arange(len(table)), proba, self.classes_, fold=-1)

@@ -14,11 +14,11 @@ from safetensors.torch import load_file, save_file
 from medtl.config import ExperimentConfig
 from medtl.data import scan_folder, summarize
 from medtl.data.case_table import CaseTable
-from medtl.engine.datasets import CaseCache, case_items
+from medtl.engine.datasets import case_items
 from medtl.engine.labels import resolve_classes
 from medtl.engine.loop import TrainSettings, class_weights, predict_proba, train
 from medtl.engine.run_folder import RunFolder
-from medtl.engine.setup import Pipelines, build_model
+from medtl.engine.setup import Pipelines, build_model, case_cache
 from medtl.evaluate import Splits, check_leakage, format_summary, make_splits, summarize_cv
 from medtl.explain import explain_cases, write_explain_summary
 from medtl.io import read_image
@@ -41,8 +41,21 @@ class CVResult:
 
     @property
     def pooled_auc(self) -> float:
-        """Pooled out-of-fold ROC AUC at patient level."""
+        """Pooled out-of-fold ROC AUC at patient level (classification runs)."""
         return float(self.summary["pooled"]["patient"]["auc"])
+
+    @property
+    def headline(self) -> str:
+        """The run's main number in words: pooled patient-level AUC with its CI, or mean patient Dice.
+
+        Example:
+            >>> CVResult(Path("r"), {"pooled": {"patient": {"auc": 0.8, "bootstrap_ci": [0.7, 0.9]}}}, None).headline
+            'pooled out-of-fold patient-level AUC 0.800 (95% CI 0.700-0.900)'
+        """
+        if "pooled" not in self.summary:
+            return f"out-of-fold patient-level Dice {self.summary['patient']['dice']['mean']:.3f}"
+        lo, hi = self.summary["pooled"]["patient"]["bootstrap_ci"]
+        return f"pooled out-of-fold patient-level AUC {self.pooled_auc:.3f} (95% CI {lo:.3f}-{hi:.3f})"
 
 
 def load_table(cfg: ExperimentConfig) -> CaseTable:
@@ -85,17 +98,22 @@ def run_cv(
     """Scan, split by patient, fine-tune one model per fold, predict every case with the model that never saw
     its patient, summarise with confidence intervals, explain a few cases, and write the per-patient report.
 
-    `splits` reuses the folds of another run (e.g. a from-scratch baseline on identical folds).
+    `splits` reuses the folds of another run (e.g. a from-scratch baseline on identical folds). A config with
+    `task: segmentation` runs `medtl.engine.segmentation.run_seg_cv` instead.
 
     Example:
         >>> cfg = ExperimentConfig.from_yaml("configs/demo_xray.yaml")  # doctest: +SKIP
         >>> run_cv(cfg, "runs/demo").pooled_auc                        # doctest: +SKIP
     """
+    if cfg["task"] == "segmentation":
+        from medtl.engine.segmentation import run_seg_cv  # imported here: it imports this module
+
+        return run_seg_cv(cfg, out, overwrite=overwrite, table=table, splits=splits, progress=progress)
     run = RunFolder(out).create(overwrite)
     cfg.to_yaml(run.config)
     table = table if table is not None else load_table(cfg)
     table.to_csv(run.cases)
-    _say(progress, summarize(table))
+    say(progress, summarize(table))
     classes, positive = resolve_classes(table, cfg["data.positive_label"])
     seed = cfg["seed"]
     splits = splits or make_splits(table, folds=cfg["cv.folds"], seed=seed)
@@ -106,34 +124,36 @@ def run_cv(
     settings = TrainSettings.from_config(cfg)
     pipes = Pipelines.from_config(cfg)
     items = case_items(table, classes, with_mask=False)
-    cache = CaseCache(items, pipes.preprocess, progress=progress)
+    cache = case_cache(cfg, items, pipes, progress)
     y = np.array([item["y"] for item in items])
 
     frames = []
     for k in range(int(fold_of.max()) + 1):
         train_rows, val_rows = np.flatnonzero(fold_of != k), np.flatnonzero(fold_of == k)
         torch.manual_seed(seed + k)
+        pipes.train.set_random_state(seed + k)
         model = build_model(cfg, len(classes))
         history = train(model, cache.subset(train_rows, pipes.train), settings, head=model.spec.classifier,
                         loss_weights=class_weights(y[train_rows], len(classes)), progress=progress,
                         desc=f"fold {k + 1}/{fold_of.max() + 1}")
         proba = predict_proba(model, cache.subset(val_rows, pipes.eval), settings)
         frame = prediction_frame(table, val_rows, proba, classes, k)
-        _save_fold(run.fold(k), model, history, frame)
+        save_fold(run.fold(k), model, history, frame)
         frames.append(frame)
-        _say(progress, f"fold {k + 1}: {len(train_rows)} train / {len(val_rows)} held-out cases, "
+        say(progress, f"fold {k + 1}: {len(train_rows)} train / {len(val_rows)} held-out cases, "
                        f"final loss {history['loss'].iloc[-1]:.3f}")
 
     oof = pd.concat(frames).sort_values("case_id").reset_index(drop=True)
     oof.to_csv(run.oof, index=False)
     summary = summarize_cv(oof, classes, positive, aggregate_how=cfg["cv.aggregate"])
     run.summary.write_text(json.dumps(summary, indent=2))
-    _say(progress, format_summary(summary))
+    say(progress, format_summary(summary))
     _explain_and_report(cfg, run, table, oof, classes, positive, pipes, cache)
     return CVResult(run.root, summary, oof)
 
 
-def _save_fold(folder: Path, model: torch.nn.Module, history: pd.DataFrame, frame: pd.DataFrame) -> None:
+def save_fold(folder: Path, model: torch.nn.Module, history: pd.DataFrame, frame: pd.DataFrame) -> None:
+    """Write a fold's model (safetensors), training history, held-out predictions and weight-loading report."""
     folder.mkdir(parents=True, exist_ok=True)
     save_file({k: v.detach().cpu().contiguous() for k, v in model.state_dict().items()}, folder / "model.safetensors")
     history.to_csv(folder / "history.csv", index=False)
@@ -180,6 +200,7 @@ def _text(row: Any, column: str) -> str | None:
     return value if isinstance(value, str) and value else None
 
 
-def _say(enabled: bool, text: str) -> None:
+def say(enabled: bool, text: str) -> None:
+    """Print a progress line when `enabled`."""
     if enabled:
         print(text, flush=True)

@@ -1,19 +1,31 @@
-"""Cases decoded once and kept in memory (MONAI CacheDataset), served per fold with per-epoch transforms."""
+"""Cases decoded once, served per fold with per-epoch transforms.
+
+The deterministic preprocessing (read, scale, resize) runs once per case: kept in memory (MONAI CacheDataset),
+or on disk (MONAI PersistentDataset) under a folder named by a hash of the pipeline's settings, so a second run
+with the same settings skips decoding and a changed pipeline never reuses a stale cache.
+"""
 from __future__ import annotations
 
+import hashlib
+import json
+import os
+from pathlib import Path
 from typing import Any, Callable, Sequence
 
 import numpy as np
-from monai.data import CacheDataset, Dataset
+from monai.data import CacheDataset, Dataset, PersistentDataset
 from torch.utils.data import Subset
 
 from medtl.data.case_table import CaseTable
 
+CACHE_MODES = ("memory", "disk")
+_SOURCE_KEYS = ("image", "series", "mask")
+
 
 def case_items(table: CaseTable, classes: Sequence[str], with_mask: bool) -> list[dict[str, Any]]:
     """The per-case dicts the pipelines read: image (+series, mask), the class index `y` (-1 when the case is
-    unlabelled or its label is not among `classes`)
-    and the row position `row`, so predictions can be joined back to the table.
+    unlabelled or its label is not among `classes`) and the row position `row`, so predictions can be joined
+    back to the table.
 
     Example:
         >>> import pandas as pd
@@ -37,20 +49,64 @@ def case_items(table: CaseTable, classes: Sequence[str], with_mask: bool) -> lis
     return items
 
 
+def pipeline_key(**settings: Any) -> str:
+    """A short hash of everything that shapes the preprocessed arrays (medtl's version included).
+
+    Example:
+        >>> pipeline_key(input_size=[64, 64], intensity="percentile") == pipeline_key(input_size=[96, 96], intensity="percentile")
+        False
+    """
+    from medtl import __version__
+
+    text = json.dumps({"medtl": __version__, **settings}, sort_keys=True, default=str)
+    return hashlib.sha256(text.encode()).hexdigest()[:16]
+
+
+def source_hash(item: dict[str, Any]) -> bytes:
+    """Hash of a case's source files (path, size, modification time), so an edited file is decoded afresh.
+
+    Example:
+        >>> len(source_hash({"image": __file__}))
+        64
+    """
+    parts = []
+    for key in _SOURCE_KEYS:
+        if key in item:
+            path = Path(str(item[key]))
+            stat = os.stat(path) if path.exists() and key != "series" else None
+            parts.append([key, str(item[key]), stat.st_size if stat else None, stat.st_mtime_ns if stat else None])
+    return hashlib.sha256(json.dumps(parts).encode()).hexdigest().encode()
+
+
 class CaseCache:
-    """Every case of a table run through the deterministic `preprocess` pipeline once.
+    """Every case run through the deterministic `preprocess` pipeline once, in memory or on disk.
+
+    With `cache_dir`, preprocessed cases are written there (one file per case, named by `source_hash`) and
+    reused by later runs; pass a folder that `pipeline_key` names, so different pipelines never share one.
 
     Example:
         >>> cache = CaseCache(items, preprocess((64, 64), "percentile", False))  # doctest: +SKIP
         >>> train = cache.subset(np.arange(10), augment_and_finish)               # doctest: +SKIP
     """
 
-    def __init__(self, items: list[dict[str, Any]], pipeline: Callable, num_workers: int = 0, progress: bool = True):
-        self.data = CacheDataset(items, pipeline, cache_rate=1.0, num_workers=num_workers or None, progress=progress)
+    def __init__(self, items: list[dict[str, Any]], pipeline: Callable, cache_dir: str | Path | None = None,
+                 num_workers: int = 0, progress: bool = True):
+        self.items = items
+        if cache_dir is None:
+            self.data = CacheDataset(items, pipeline, cache_rate=1.0, num_workers=num_workers or None, progress=progress)
+        else:
+            Path(cache_dir).mkdir(parents=True, exist_ok=True)
+            self.data = PersistentDataset(items, pipeline, cache_dir=cache_dir, hash_func=source_hash)
 
     def __len__(self) -> int:
         return len(self.data)
 
+    def __getitem__(self, index: int) -> dict[str, Any]:
+        """The preprocessed case; its labels and row come from this run's items, never from the cache."""
+        case = dict(self.data[index])
+        case.update({k: v for k, v in self.items[index].items() if k not in _SOURCE_KEYS})
+        return case
+
     def subset(self, rows: np.ndarray, transform: Callable) -> Dataset:
         """The cases at `rows`, with `transform` applied afresh on every access."""
-        return Dataset(Subset(self.data, [int(r) for r in rows]), transform)
+        return Dataset(Subset(self, [int(r) for r in rows]), transform)

@@ -1,4 +1,5 @@
-"""The training and inference loops shared by classification CV, source pretraining and `Classifier`."""
+"""The training and inference loops shared by classification CV, segmentation CV, source pretraining and
+`Classifier`."""
 from __future__ import annotations
 
 import math
@@ -11,6 +12,7 @@ import numpy as np
 import pandas as pd
 import torch
 from torch import nn
+from monai.data import list_data_collate
 from torch.utils.data import DataLoader, Dataset
 from tqdm.auto import tqdm
 
@@ -55,8 +57,13 @@ def autocast_for(device: torch.device):
     return nullcontext()
 
 
-def _lr_factor(step: int, total: int, warmup: int) -> float:
-    """Linear warm-up, then cosine decay to 1% of the peak."""
+def lr_factor(step: int, total: int, warmup: int) -> float:
+    """Linear warm-up, then cosine decay to 1% of the peak.
+
+    Example:
+        >>> [round(lr_factor(s, 10, 2), 2) for s in (0, 1, 2, 9)]
+        [0.5, 1.0, 1.0, 0.04]
+    """
     if step < warmup:
         return (step + 1) / warmup
     progress = (step - warmup) / max(1, total - warmup)
@@ -83,21 +90,35 @@ def train(
     loss_weights: torch.Tensor | None = None,
     progress: bool = True,
     desc: str = "train",
+    criterion: nn.Module | None = None,
+    target_key: str = "y",
 ) -> pd.DataFrame:
-    """Fine-tune `model` in place on `data` (dicts with `image` and `y`); returns the per-epoch history.
+    """Fine-tune `model` in place on `data` (dicts with `image` and the target at `target_key`); returns the
+    per-epoch history.
 
-    A non-finite loss stops training with an error naming the epoch and batch.
+    The loss is cross-entropy weighted by `loss_weights`, unless `criterion` replaces it (e.g. MONAI's
+    `DiceCELoss` with `target_key="mask"` for segmentation). Items that are lists of dicts (several random
+    patches of one volume) are flattened into the batch. A non-finite loss stops training with an error naming
+    the epoch and batch.
 
     Example:
         >>> history = train(model, train_ds, TrainSettings(epochs=2), head="fc")  # doctest: +SKIP
         >>> list(history.columns)                                                 # doctest: +SKIP
         ['epoch', 'loss', 'lr', 'seconds', 'images_per_s']
     """
+    if settings.strategy == "linear_probe" and criterion is None:
+        from medtl.engine.probe import train_linear_probe
+
+        return train_linear_probe(model, data, settings, head, loss_weights)
     device = settings.torch_device
     model.to(device)
     loader = DataLoader(data, batch_size=settings.batch_size, shuffle=True, num_workers=settings.num_workers,
-                        drop_last=len(data) > settings.batch_size, pin_memory=device.type == "cuda")
-    criterion = nn.CrossEntropyLoss(weight=None if loss_weights is None else loss_weights.to(device))
+                        drop_last=len(data) > settings.batch_size, pin_memory=device.type == "cuda",
+                        collate_fn=list_data_collate)
+    if criterion is None:
+        criterion = nn.CrossEntropyLoss(weight=None if loss_weights is None else loss_weights.to(device))
+    elif loss_weights is not None:
+        raise ValueError("pass either loss_weights (for the default cross-entropy) or criterion, not both")
     total_steps = settings.epochs * len(loader)
     warmup_steps = settings.warmup_epochs * len(loader)
     rows: list[dict[str, Any]] = []
@@ -112,11 +133,11 @@ def train(
         start, seen, loss_sum = time.perf_counter(), 0, 0.0
         bar = tqdm(loader, desc=f"{desc} epoch {epoch + 1}/{settings.epochs}", leave=False, disable=not progress)
         for batch_idx, batch in enumerate(bar):
-            factor = _lr_factor(step, total_steps, warmup_steps)
+            factor = lr_factor(step, total_steps, warmup_steps)
             for group, base in zip(optimizer.param_groups, base_lrs):
                 group["lr"] = base * factor
             x = batch["image"].to(device, non_blocking=True)
-            y = batch["y"].to(device, non_blocking=True).long()
+            y = batch[target_key].to(device, non_blocking=True).long()
             with autocast_for(device):
                 loss = criterion(model(x).float(), y)
             if not torch.isfinite(loss):

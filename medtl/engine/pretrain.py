@@ -9,10 +9,10 @@ import torch
 
 from medtl.config import ExperimentConfig
 from medtl.engine.cv import load_table
-from medtl.engine.datasets import CaseCache, case_items
+from medtl.engine.datasets import case_items
 from medtl.engine.labels import resolve_classes
 from medtl.engine.loop import TrainSettings, class_weights, train
-from medtl.engine.setup import Pipelines, build_model
+from medtl.engine.setup import Pipelines, build_model, case_cache
 from medtl.models import store_weights
 
 
@@ -33,8 +33,9 @@ def pretrain(cfg: ExperimentConfig, name: str | None = None, overwrite: bool = F
     items = case_items(table, classes, with_mask=False)
     y = np.array([item["y"] for item in items])
     torch.manual_seed(cfg["seed"])
+    pipes.train.set_random_state(cfg["seed"])
     model = build_model(cfg, len(classes))
-    train(model, CaseCache(items, pipes.preprocess, progress=progress).subset(np.arange(len(items)), pipes.train),
+    train(model, case_cache(cfg, items, pipes, progress).subset(np.arange(len(items)), pipes.train),
           TrainSettings.from_config(cfg), head=model.spec.classifier,
           loss_weights=class_weights(y, len(classes)), progress=progress, desc=f"pretrain {name}")
     description = f"{cfg['model.backbone']} trained on {len(table)} cases of {cfg['data.root']} ({', '.join(classes)})"

@@ -3,6 +3,7 @@ match the model's `BackboneSpec`."""
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 from monai import transforms as T
@@ -10,7 +11,8 @@ from torch import nn
 
 from medtl.config import ExperimentConfig
 from medtl.engine import transforms as mt
-from medtl.models import create_model, get_spec
+from medtl.engine.datasets import CACHE_MODES, CaseCache, pipeline_key
+from medtl.models import create_model, get_spec, medtl_home
 
 
 def build_model(cfg: ExperimentConfig, num_classes: int, weights: str | None = None) -> nn.Module:
@@ -40,6 +42,7 @@ class Pipelines:
     train: T.Compose
     eval: T.Compose
     input_size: tuple[int, ...]
+    key: str
 
     @classmethod
     def from_config(cls, cfg: ExperimentConfig, with_mask: bool = False) -> "Pipelines":
@@ -59,10 +62,27 @@ class Pipelines:
             )
         mean, std = float(np.mean(spec.mean)), float(np.mean(spec.std))
         finish = mt.finish(mean, std, with_mask)
-        augment = mt.augment(spec.spatial_dims, with_mask) if cfg["transforms.augment"] else T.Compose([])
+        # A linear probe computes features once, so per-epoch augmentation would be one fixed random draw.
+        augmented = cfg["transforms.augment"] and cfg["train.strategy"] != "linear_probe"
+        augment = mt.augment(spec.spatial_dims, with_mask) if augmented else T.Compose([])
         return cls(
             preprocess=mt.preprocess(size, cfg["transforms.intensity"], with_mask),
             train=T.Compose([augment, finish]),
             eval=finish,
             input_size=size,
+            key=pipeline_key(input_size=size, intensity=cfg["transforms.intensity"], with_mask=with_mask),
         )
+
+
+def case_cache(cfg: ExperimentConfig, items: list[dict[str, Any]], pipes: Pipelines, progress: bool = True) -> CaseCache:
+    """The preprocessed cases, kept as `data.cache` says: in memory, or on disk under
+    `$MEDTL_HOME/cache/preprocessed/<pipeline key>` where later runs with the same pipeline reuse them.
+
+    Example:
+        >>> cache = case_cache(cfg, items, Pipelines.from_config(cfg))  # doctest: +SKIP
+    """
+    mode = cfg["data.cache"]
+    if mode not in CACHE_MODES:
+        raise ValueError(f"data.cache must be one of {set(CACHE_MODES)}. Got {mode!r} instead.")
+    folder = medtl_home() / "cache" / "preprocessed" / pipes.key if mode == "disk" else None
+    return CaseCache(items, pipes.preprocess, cache_dir=folder, num_workers=cfg["train.num_workers"], progress=progress)

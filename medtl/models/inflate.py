@@ -76,7 +76,7 @@ def inflate_to_3d(model: nn.Module) -> nn.Module:
 
     Example:
         >>> from torchvision.models import resnet18
-        >>> inflate_to_3d(resnet18(num_classes=2))(torch.zeros(1, 3, 16, 16, 16)).shape
+        >>> inflate_to_3d(resnet18(num_classes=2)).eval()(torch.zeros(1, 3, 16, 16, 16)).shape
         torch.Size([1, 2])
     """
     for name, child in model.named_children():

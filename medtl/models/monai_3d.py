@@ -66,7 +66,8 @@ def build_monai(spec: BackboneSpec, in_chans: int, num_classes: int, stem: str =
 
     ResNets take `stem`: "stride2" (MedicalNet's own stem: the 7^3 first conv has stride 2 on every axis,
     then the max-pool, about 8x fewer FLOPs than MONAI's default) or "monai" (MONAI's default stride 1).
-    DenseNet-121 has one stem and ignores it. The ResNets' shortcut type and downsample bias follow MedicalNet, so its checkpoints fit key for key.
+    The ResNets' shortcut type and downsample bias follow MedicalNet, so its checkpoints fit key for key.
+    DenseNet-121 has a single stem (`build_backbone` accepts stem="monai" for the ResNets only).
 
     Example:
         >>> build_monai(monai_spec("resnet10_3d"), 1, 2).conv1.stride

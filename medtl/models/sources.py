@@ -19,6 +19,7 @@ from medtl.models.torchvision_2d import read_imagenet_weights
 SOURCES = ("none", "imagenet", "medicalnet", "file", "medtl")
 _WITH_ARGUMENT = {"file": "file:PATH", "medtl": "medtl:NAME"}
 HF_PREFIX = "hf-hub:"
+CHECKPOINT_SUFFIXES = (".pth", ".pt", ".ckpt", ".bin", ".safetensors")
 
 
 class MissingWeightsError(FileNotFoundError):
@@ -32,13 +33,16 @@ class MissingWeightsError(FileNotFoundError):
 
 def parse_weights(spec: BackboneSpec, weights: str) -> tuple[str, str]:
     """`weights` split into (source, argument), checked against the sources `spec` supports.
+    A bare path to a checkpoint file (ending in one of `CHECKPOINT_SUFFIXES`) is read as `file:PATH`.
 
     Example:
         >>> from medtl.models import get_spec
-        >>> parse_weights(get_spec("resnet18"), "file:/tmp/w.pth")
-        ('file', '/tmp/w.pth')
+        >>> parse_weights(get_spec("resnet18"), "file:/tmp/w.pth"), parse_weights(get_spec("resnet18"), "/tmp/w.pth")
+        (('file', '/tmp/w.pth'), ('file', '/tmp/w.pth'))
     """
     accepted = {_WITH_ARGUMENT.get(source, source) for source in spec.weight_sources}
+    if str(weights).endswith(CHECKPOINT_SUFFIXES) and ":" not in str(weights).split("/")[0]:
+        weights = f"file:{weights}"
     source, _, argument = str(weights).partition(":")
     if source not in spec.weight_sources or bool(argument) != (source in _WITH_ARGUMENT):
         raise ValueError(f"{spec.name}: weights must be one of {accepted}. Got {weights!r} instead.")
@@ -88,7 +92,8 @@ def read_weights(spec: BackboneSpec, weights: str) -> tuple[dict[str, torch.Tens
 
 def _missing_message(spec: BackboneSpec, source: str, path: Path) -> str:
     published = spec.pretrained_for(source)
-    fetch = f"or run `medtl weights fetch {spec.name}` where a network is available (building a model never downloads)"
+    fetch = (f"or run `medtl weights fetch {spec.name}` where a network is available "
+             "(building a model never downloads)")
     if published.url.startswith(HF_PREFIX):
         return (f"{spec.name}: {source} weights {published.name} are not in the Hugging Face cache "
                 f"{path.parents[2]}. Download '{published.file_name}' from "
@@ -97,9 +102,20 @@ def _missing_message(spec: BackboneSpec, source: str, path: Path) -> str:
             f"'{published.file_name}' (from {published.url}) in the folder {path.parent}, {fetch}.")
 
 
+def backbones_whose_weights_fit(spec: BackboneSpec) -> set[str]:
+    """Backbone names whose stored weights load into `spec`: itself, and for `i3d:` the 2D network.
+
+    Example:
+        >>> from medtl.models import get_spec
+        >>> sorted(backbones_whose_weights_fit(get_spec("i3d:resnet18")))
+        ['i3d:resnet18', 'resnet18']
+    """
+    return {spec.name, spec.architecture} if spec.family == "i3d" else {spec.name}
+
+
 def _read_medtl(spec: BackboneSpec, name: str) -> tuple[dict[str, torch.Tensor], str]:
     state, info = read_cached_weights(name)
-    fits = {spec.name, spec.architecture} if spec.family == "i3d" else {spec.name}
+    fits = backbones_whose_weights_fit(spec)
     if info.get("backbone") not in fits:
         raise ValueError(f"medtl:{name} holds weights for backbone {info.get('backbone')!r}; "
                          f"it must be one of {fits} to load into {spec.name}.")
@@ -107,7 +123,7 @@ def _read_medtl(spec: BackboneSpec, name: str) -> tuple[dict[str, torch.Tensor],
 
 
 def _hf_cached_file(repo_id: str, file_name: str) -> Path:
-    from huggingface_hub import constants, try_to_load_from_cache
+    from huggingface_hub import constants, try_to_load_from_cache  # comes with timm, which medtl does not require
 
     cached = try_to_load_from_cache(repo_id, file_name)
     if isinstance(cached, str):

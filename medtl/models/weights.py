@@ -89,9 +89,11 @@ def load_weights(model: nn.Module, state: Mapping[str, torch.Tensor], spec: Back
     report.missing = [k for k in target if k not in matched and not k.endswith("num_batches_tracked")]
     if inflated:
         report.adapted.append(f"{inflated} 2D kernels inflated to 3D (repeated along depth, divided by depth)")
-    if head_shapes or any(k.startswith(head) for k in report.missing):
-        report.adapted.append(f"head {spec.classifier!r} reset (fresh init): " + (
-            f"checkpoint shape {head_shapes[0][0]} -> model {head_shapes[0][1]}" if head_shapes else "not in checkpoint"))
+    if head_shapes:
+        report.adapted.append(f"head {spec.classifier!r} reset (fresh init): checkpoint shape "
+                              f"{head_shapes[0][0]} -> model {head_shapes[0][1]}")
+    elif any(k.startswith(head) for k in report.missing):
+        report.adapted.append(f"head {spec.classifier!r} reset (fresh init): not in checkpoint")
     _check(report, spec, allow_mismatch)
     model.load_state_dict({**target, **accepted})
     if report.unexpected:

@@ -1,4 +1,4 @@
-"""What every synthetic cohort shares: patients, their labels and identities, UIDs, and the files listing the cases."""
+"""What every synthetic cohort shares: patients with labels and identities, UIDs, and the files listing cases."""
 from __future__ import annotations
 
 import csv
@@ -45,7 +45,8 @@ class Patient:
         """This patient's own random stream, independent of how many patients the cohort has.
 
         Example:
-            >>> Patient("P000", "normal", "SYNTH^XU", "19700101", "M", seed=3, index=0).rng().integers(10) >= 0
+            >>> patient = Patient("P000", "normal", "SYNTH^XU", "19700101", "M", seed=3, index=0)
+            >>> patient.rng().random() == patient.rng().random()
             True
         """
         return np.random.default_rng([self.seed, self.index])
@@ -59,6 +60,10 @@ def make_patients(count: int, seed: int, labels: Sequence[str], prevalence: floa
         >>> [p.label for p in make_patients(4, 0, ("normal", "nodule"), 0.5)].count("nodule")
         2
     """
+    if count < len(labels):
+        raise ValueError(f"patients must be at least {len(labels)} to cover {list(labels)}. Got {count!r} instead.")
+    if prevalence is not None and not 0.0 < prevalence < 1.0:
+        raise ValueError(f"prevalence must be strictly between 0 and 1. Got {prevalence!r} instead.")
     rng = np.random.default_rng(seed)
     if prevalence is None:
         assigned = [labels[i % len(labels)] for i in range(count)]
@@ -85,17 +90,14 @@ def make_patients(count: int, seed: int, labels: Sequence[str], prevalence: floa
     return patients
 
 
-def count_per_patient(rng: np.random.Generator, bounds: tuple[int, int], what: str) -> int:
-    """A random count within the inclusive `bounds`, which must satisfy 1 <= low <= high.
+def check_bounds(name: str, bounds: tuple[int, int]) -> None:
+    """Raise a ValueError naming the parameter unless `bounds` is (low, high) with 1 <= low <= high.
 
     Example:
-        >>> count_per_patient(np.random.default_rng(0), (2, 2), "images_per_patient")
-        2
+        >>> check_bounds("images_per_patient", (1, 3))
     """
-    low, high = bounds
-    if not 1 <= low <= high:
-        raise ValueError(f"{what} must be (low, high) with 1 <= low <= high. Got {bounds!r} instead.")
-    return int(rng.integers(low, high + 1))
+    if len(bounds) != 2 or not 1 <= bounds[0] <= bounds[1]:
+        raise ValueError(f"{name} must be (low, high) with 1 <= low <= high. Got {bounds!r} instead.")
 
 
 def synth_uid(seed: int, *parts: str) -> UID:
@@ -119,8 +121,8 @@ def check_choice(name: str, value: Any, allowed: Sequence[Any]) -> None:
 
 
 def prepare_output(out: str | Path) -> Path:
-    """Create `out`, first removing what an earlier synthetic cohort left there; refuse a folder holding anything
-    else, so no other file is ever deleted.
+    """Create `out`, first removing an earlier synthetic cohort there (recognised by its findings.json and no
+    other entries); refuse any other non-empty folder, so no other file is ever deleted.
 
     Example:
         >>> import tempfile; prepare_output(Path(tempfile.mkdtemp()) / "cohort").is_dir()
@@ -129,11 +131,12 @@ def prepare_output(out: str | Path) -> Path:
     out = Path(out)
     if out.exists() and not out.is_dir():
         raise FileExistsError(f"{out}: exists and is not a folder")
-    if out.is_dir():
-        foreign = sorted(p.name for p in out.iterdir() if p.name not in OUTPUT_ENTRIES)
-        if foreign:
+    if out.is_dir() and any(out.iterdir()):
+        entries = sorted(p.name for p in out.iterdir())
+        foreign = [name for name in entries if name not in OUTPUT_ENTRIES]
+        if foreign or "findings.json" not in entries:
             raise FileExistsError(
-                f"{out}: folder holds files that are not a synthetic cohort ({', '.join(foreign[:5])}); "
+                f"{out}: folder is not empty and holds no synthetic cohort ({', '.join((foreign or entries)[:5])}); "
                 "choose an empty or new folder"
             )
         for entry in out.iterdir():

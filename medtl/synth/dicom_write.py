@@ -14,7 +14,11 @@ from pydicom.uid import (
 
 from medtl.synth.cohort import Patient, synth_uid
 
-SOP_CLASSES = {"DX": DigitalXRayImageStorageForPresentation, "CR": ComputedRadiographyImageStorage, "MR": MRImageStorage}
+SOP_CLASSES = {
+    "DX": DigitalXRayImageStorageForPresentation,
+    "CR": ComputedRadiographyImageStorage,
+    "MR": MRImageStorage,
+}
 RAS_TO_LPS = np.diag([-1.0, -1.0, 1.0, 1.0])
 STUDY_DATE = "20240115"
 
@@ -82,7 +86,8 @@ def write_mr_series(
         >>> import tempfile; from medtl.synth.cohort import make_patients
         >>> p = make_patients(2, 0, ("normal", "lesion"), 0.5)[0]
         >>> vol = np.zeros((4, 4, 3), np.int16)
-        >>> len(write_mr_series(Path(tempfile.mkdtemp()), vol, np.eye(4), p, "P000_01", 1.0, np.random.default_rng(0), 0))
+        >>> folder, order = Path(tempfile.mkdtemp()), np.random.default_rng(0)
+        >>> len(write_mr_series(folder, vol, np.eye(4), p, "P000_01", 1.0, order, 0))
         3
     """
     affine_lps = RAS_TO_LPS @ affine_ras

@@ -8,7 +8,7 @@ import nibabel as nib
 import numpy as np
 from scipy.spatial.transform import Rotation
 
-from medtl.synth.cohort import check_choice, count_per_patient, make_patients, prepare_output, write_cases, write_json
+from medtl.synth.cohort import check_bounds, check_choice, make_patients, prepare_output, write_cases, write_json
 from medtl.synth.dicom_write import write_mr_series
 from medtl.synth.geometry import random_rigid
 from medtl.synth.phantoms_mri import MRI_LABELS, render_head, sample_head
@@ -51,24 +51,23 @@ def make_mri(
         >>> sorted(p.name for p in out.iterdir())
         ['cases.csv', 'dataset.json', 'findings.json', 'imagesTr', 'labelsTr']
     """
+    check_bounds("volumes_per_patient", volumes_per_patient)
     check_choice("fmt", fmt, FORMATS)
-    if patients < len(MRI_LABELS):
-        raise ValueError(f"patients must be at least {len(MRI_LABELS)}. Got {patients!r} instead.")
     if len(shape) != 3 or min(shape) < MIN_SIDE:
         raise ValueError(f"shape must be three sizes of at least {MIN_SIDE}. Got {shape!r} instead.")
     if len(spacing) != 3 or min(spacing) <= 0:
         raise ValueError(f"spacing must be three positive millimetre values. Got {spacing!r} instead.")
-    if not 0.0 < prevalence < 1.0:
-        raise ValueError(f"prevalence must be strictly between 0 and 1. Got {prevalence!r} instead.")
+    cohort = make_patients(patients, seed, MRI_LABELS, prevalence)
     out = prepare_output(out)
     affine = volume_affine(shape, spacing, oblique)
     unit_mm = float(min(np.array(shape) * np.array(spacing))) / 2.0  # the largest sphere the grid holds
     rows, findings, training = [], {}, []
-    for patient in make_patients(patients, seed, MRI_LABELS, prevalence):
+    for patient in cohort:
         rng = patient.rng()
         anatomy = sample_head(rng, patient.label, min(spacing[:2]) / unit_mm)
         slope = 0.5 if patient.index % 2 else 1.0
-        for number in range(1, count_per_patient(rng, volumes_per_patient, "volumes_per_patient") + 1):
+        low, high = volumes_per_patient
+        for number in range(1, int(rng.integers(low, high + 1)) + 1):
             case_id = f"{patient.patient_id}_{number:02d}"
             volume, mask, findings[case_id] = render_head(
                 anatomy, tuple(shape), affine, unit_mm, random_rigid(rng, 3, 4.0, 0.04), rng
@@ -82,7 +81,8 @@ def make_mri(
                 training.append({"image": f"./{image_path.as_posix()}", "label": f"./{label_path.as_posix()}"})
             else:
                 image_path = Path("dicom", patient.label, patient.patient_id, case_id)
-                write_mr_series(out / image_path, voxels, affine, patient, case_id, slope, rng, seed)
+                file_order = np.random.default_rng([seed, patient.index, number])  # same voxels as fmt="nifti"
+                write_mr_series(out / image_path, voxels, affine, patient, case_id, slope, file_order, seed)
             rows.append(
                 {"path": image_path.as_posix(), "label": patient.label, "patient_id": patient.patient_id,
                  "mask": label_path.as_posix()}

@@ -15,8 +15,8 @@ from scipy.spatial.transform import Rotation
 from medtl.synth.geometry import Rigid, ellipsoid_radius, index_grid_to_anatomy, snap_to_grid, soft_inside
 
 MRI_LABELS = ("normal", "lesion")
-LESION_RADIUS_VOXELS = (2.0, 4.0)
-MAX_LESION_RADIUS = 0.2  # anatomy units: on coarse grids the lesion stays small against the brain
+LESION_RADIUS_VOXELS = (2.0, 3.0)
+MAX_LESION_RADIUS = 0.16  # anatomy units: on coarse grids the lesion stays small against the brain
 NOISE_SD = 0.03
 
 
@@ -68,8 +68,8 @@ def sample_head(rng: np.random.Generator, label: str, voxel_units: float) -> Hea
     head = HeadAnatomy(
         head_semi_axes=np.array([0.78, 0.9, 0.76]) * rng.uniform(0.92, 1.0) + rng.uniform(-0.02, 0.02, 3),
         skull_share=rng.uniform(0.1, 0.14),
-        ventricle_offset=np.array([rng.uniform(0.08, 0.11), rng.uniform(0.0, 0.08), rng.uniform(0.05, 0.15)]),
-        ventricle_semi_axes=np.array([rng.uniform(0.05, 0.08), rng.uniform(0.25, 0.32), rng.uniform(0.1, 0.14)]),
+        ventricle_offset=np.array([rng.uniform(0.07, 0.09), rng.uniform(0.0, 0.06), rng.uniform(0.05, 0.12)]),
+        ventricle_semi_axes=np.array([rng.uniform(0.04, 0.06), rng.uniform(0.2, 0.26), rng.uniform(0.08, 0.11)]),
         ventricle_degrees=rng.uniform(10.0, 20.0),
         grey=rng.uniform(0.45, 0.52),
         white=rng.uniform(0.62, 0.7),
@@ -79,10 +79,11 @@ def sample_head(rng: np.random.Generator, label: str, voxel_units: float) -> Hea
         return head
     radius = min(rng.uniform(*LESION_RADIUS_VOXELS) * voxel_units, MAX_LESION_RADIUS)
     semi_axes = radius * np.array([1.0, *rng.uniform(0.8, 1.2, 2)])
-    while True:  # rejection sampling: deep in the brain, clear of the ventricles
-        center = rng.uniform(-0.6, 0.6, 3) * head.brain_semi_axes()
-        inside = ellipsoid_radius(center, np.zeros(3), head.brain_semi_axes() - semi_axes.max() - 0.08) < 1.0
-        if inside and head.ventricle_radius(center, semi_axes.max() + 0.06) > 1.0:
+    room = head.brain_semi_axes() - semi_axes.max() - 0.06
+    while True:  # rejection sampling: uniform within the brain (lesion included), clear of the ventricles
+        direction = rng.normal(size=3)
+        center = room * direction / np.linalg.norm(direction) * rng.uniform() ** (1.0 / 3.0)
+        if head.ventricle_radius(center, semi_axes.max() + 0.03) > 1.0:
             return replace(head, lesion_center=center, lesion_semi_axes=semi_axes,
                            lesion_contrast=rng.uniform(0.3, 0.4))
 

@@ -40,7 +40,7 @@ class ChestAnatomy:
     """One patient's chest: shape and brightness parameters, and the findings the patient carries.
 
     Example:
-        >>> sample_chest(np.random.default_rng(0), "normal", 64).heart_scale
+        >>> sample_chest(np.random.default_rng(0), "normal").heart_scale
         1.0
     """
 
@@ -67,11 +67,11 @@ class ChestAnatomy:
         return [np.array([self.lung_row, -self.lung_col]), np.array([self.lung_row, self.lung_col])]
 
 
-def sample_chest(rng: np.random.Generator, label: str, size: int) -> ChestAnatomy:
+def sample_chest(rng: np.random.Generator, label: str) -> ChestAnatomy:
     """A random chest for a patient with `label` (one of NODULE_TASK_LABELS or SOURCE_TASK_LABELS).
 
     Example:
-        >>> len(sample_chest(np.random.default_rng(1), "nodule", 128).lesions) >= 1
+        >>> len(sample_chest(np.random.default_rng(1), "nodule").lesions) >= 1
         True
     """
     anatomy = ChestAnatomy(
@@ -93,7 +93,7 @@ def sample_chest(rng: np.random.Generator, label: str, size: int) -> ChestAnatom
     if label == "effusion":
         return replace(anatomy, effusion_side=int(rng.choice([-1, 1])), effusion_depth=rng.uniform(0.3, 0.45))
     if label in ("nodule", "mass"):
-        return replace(anatomy, lesions=_sample_lesions(rng, anatomy, label, size))
+        return replace(anatomy, lesions=_sample_lesions(rng, anatomy, label))
     return anatomy
 
 
@@ -101,7 +101,7 @@ def lung_interior(anatomy: ChestAnatomy, points: np.ndarray, margin: float) -> n
     """Whether anatomy points lie inside a lung, at least `margin` from its edge and clear of the heart.
 
     Example:
-        >>> a = sample_chest(np.random.default_rng(0), "normal", 64)
+        >>> a = sample_chest(np.random.default_rng(0), "normal")
         >>> bool(lung_interior(a, a.lung_centers()[0], 0.05))
         True
     """
@@ -112,16 +112,20 @@ def lung_interior(anatomy: ChestAnatomy, points: np.ndarray, margin: float) -> n
     return inside & (heart > 1.0)
 
 
-def _sample_lesions(rng: np.random.Generator, anatomy: ChestAnatomy, kind: str, size: int) -> list[Lesion]:
-    # Rejection sampling: lesion centres inside a lung, apart from each other.
+def _sample_lesions(rng: np.random.Generator, anatomy: ChestAnatomy, kind: str) -> list[Lesion]:
+    # Rejection sampling: nodules wholly inside a lung and apart; a mass may reach the lung's edge.
+    # Later nodules that find no room in a bounded number of tries are left out (the first always fits).
     count = int(rng.integers(1, 4)) if kind == "nodule" else 1
     radius_share, contrast = ((0.02, 0.05), NODULE_CONTRAST) if kind == "nodule" else ((0.08, 0.12), MASS_CONTRAST)
     lesions: list[Lesion] = []
-    while len(lesions) < count:
+    tries = 0
+    while len(lesions) < count and (tries < 1000 or not lesions):
+        tries += 1
         radius = rng.uniform(*radius_share) * 2.0  # share of the image side -> anatomy units (side = 2)
         center = np.array([rng.uniform(-0.7, 0.45), rng.uniform(-0.65, 0.65)])
-        apart = all(np.linalg.norm(center - other.center) > 2.5 * (radius + other.radius) for other in lesions)
-        if apart and lung_interior(anatomy, center, radius + 0.04):
+        margin = radius + 0.04 if kind == "nodule" else 0.6 * radius
+        apart = all(np.linalg.norm(center - other.center) > 1.5 * (radius + other.radius) + 0.05 for other in lesions)
+        if apart and lung_interior(anatomy, center, margin):
             lesions.append(Lesion(kind, center, radius, rng.uniform(*contrast)))
     return lesions
 
@@ -144,7 +148,7 @@ def render_chest(
     findings as {"kind", "center": [row, col], "radius"} in pixels).
 
     Example:
-        >>> a = sample_chest(np.random.default_rng(0), "nodule", 64)
+        >>> a = sample_chest(np.random.default_rng(0), "nodule")
         >>> image, mask, findings = render_chest(a, 64, Rigid(np.eye(2), np.zeros(2)), np.random.default_rng(1))
         >>> image.shape, bool(mask[tuple(findings[0]["center"])])
         ((64, 64), True)
@@ -165,7 +169,8 @@ def render_chest(
     findings = []
     if anatomy.heart_scale > 1.0:
         mask |= heart > 0.5
-        findings.append(_finding("cardiomegaly", snap_to_grid(anatomy.heart_center, frame, rigid)[0], heart_axes, size))
+        center = snap_to_grid(anatomy.heart_center, frame, rigid)[0]
+        findings.append(_finding("cardiomegaly", center, heart_axes, size))
     if anatomy.effusion_side:
         fluid = _effusion(points, anatomy) * lungs * (1.0 - heart)
         image += anatomy.lung_darkness * 0.85 * fluid

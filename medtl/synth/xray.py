@@ -8,8 +8,8 @@ from PIL import Image
 
 from medtl.synth.cohort import (
     Patient,
+    check_bounds,
     check_choice,
-    count_per_patient,
     make_patients,
     prepare_output,
     write_cases,
@@ -57,21 +57,19 @@ def make_xray(
         'path,label,patient_id,mask'
     """
     check_choice("task", task, tuple(TASK_LABELS))
+    check_bounds("images_per_patient", images_per_patient)
     check_choice("fmt", fmt, tuple(FORMATS))
-    labels = TASK_LABELS[task]
-    if patients < len(labels):
-        raise ValueError(f"patients must be at least {len(labels)} for task={task!r}. Got {patients!r} instead.")
     if size < MIN_SIZE:
         raise ValueError(f"size must be at least {MIN_SIZE}. Got {size!r} instead.")
-    if not 0.0 < prevalence < 1.0:
-        raise ValueError(f"prevalence must be strictly between 0 and 1. Got {prevalence!r} instead.")
+    cohort = make_patients(patients, seed, TASK_LABELS[task], prevalence if task == "nodule" else None)
     out = prepare_output(out)
     rows, findings = [], {}
-    for patient in make_patients(patients, seed, labels, prevalence if task == "nodule" else None):
+    for patient in cohort:
         rng = patient.rng()
-        anatomy = sample_chest(rng, patient.label, size)
+        anatomy = sample_chest(rng, patient.label)
         encoding = _radiograph_encoding(patient, rng, size)
-        for number in range(1, count_per_patient(rng, images_per_patient, "images_per_patient") + 1):
+        low, high = images_per_patient
+        for number in range(1, int(rng.integers(low, high + 1)) + 1):
             case_id = f"{patient.patient_id}_{number:02d}"
             image, mask, findings[case_id] = render_chest(anatomy, size, random_rigid(rng, 2, 4.0, 0.04), rng)
             display = np.rint(image * 4095.0).astype(np.uint16)

@@ -1,0 +1,34 @@
+"""A run and its from-scratch baseline on identical patient folds, with their paired comparison."""
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+from medtl.config import ExperimentConfig
+from medtl.engine.cv import CVResult, run_cv
+from medtl.evaluate import Splits, compare_runs, format_comparison
+
+BASELINE_FOLDER = "baseline_scratch"
+
+
+def run_with_scratch_baseline(cfg: ExperimentConfig, out: str | Path, overwrite: bool = False,
+                              progress: bool = True) -> tuple[CVResult, CVResult, dict[str, Any]]:
+    """Cross-validate `cfg` into `out`, then the same backbone with `model.weights=none` on the same splits
+    into `out/baseline_scratch`, and compare them (paired DeLong test and bootstrap CI of the AUC difference,
+    written to `out/compare_baseline_scratch.json`).
+
+    Example:
+        >>> run, scratch, comparison = run_with_scratch_baseline(cfg, "runs/cxr")  # doctest: +SKIP
+        >>> comparison["delong"]["p_value"]                                         # doctest: +SKIP
+    """
+    out = Path(out)
+    pretrained = run_cv(cfg, out, overwrite=overwrite, progress=progress)
+    scratch_cfg = cfg.with_overrides(["model.weights=none", f"name={cfg['name']}_scratch"])
+    scratch = run_cv(scratch_cfg, out / BASELINE_FOLDER, splits=Splits.from_json(out / "splits.json"),
+                     progress=progress)
+    comparison = compare_runs(out, out / BASELINE_FOLDER)
+    (out / f"compare_{BASELINE_FOLDER}.json").write_text(json.dumps(comparison, indent=2) + "\n")
+    if progress:
+        print(format_comparison(comparison))
+    return pretrained, scratch, comparison

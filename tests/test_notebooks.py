@@ -1,0 +1,72 @@
+"""The three notebooks run start to finish in a fresh kernel and print what they promise."""
+import os
+from pathlib import Path
+
+import nbformat
+import pytest
+from nbclient import NotebookClient
+
+REPO = Path(__file__).resolve().parents[1]
+NOTEBOOKS = REPO / "notebooks"
+AUC_LINE = "Pooled out-of-fold, patient level: AUC"
+
+
+def execute(name: str, tmp_path: Path) -> nbformat.NotebookNode:
+    notebook = nbformat.read(NOTEBOOKS / name, as_version=4)
+    NotebookClient(notebook, timeout=300, kernel_name="python3", resources={"metadata": {"path": tmp_path}}).execute()
+    return notebook
+
+
+def text_of(notebook: nbformat.NotebookNode) -> str:
+    parts = []
+    for cell in notebook.cells:
+        for output in cell.get("outputs", []):
+            parts.append(output.get("text", "") + str(output.get("data", {}).get("text/plain", "")))
+    return "\n".join(parts)
+
+
+def mime_types(notebook: nbformat.NotebookNode) -> list[str]:
+    return [kind for cell in notebook.cells for output in cell.get("outputs", []) for kind in output.get("data", {})]
+
+
+@pytest.fixture(autouse=True)
+def kernel_imports_this_checkout(monkeypatch):
+    """The kernel starts in tmp_path; PYTHONPATH makes it import medtl from this checkout."""
+    monkeypatch.setenv("PYTHONPATH", os.pathsep.join(filter(None, [str(REPO), os.environ.get("PYTHONPATH")])))
+
+
+def test_notebooks_are_stored_without_outputs():
+    for path in sorted(NOTEBOOKS.glob("*.ipynb")):
+        notebook = nbformat.read(path, as_version=4)
+        nbformat.validate(notebook)
+        code = [c for c in notebook.cells if c.cell_type == "code"]
+        assert all(not c.outputs and c.execution_count is None for c in code), path.name
+        assert "MEDTL_HOME" in code[0].source, f"{path.name} must point MEDTL_HOME at a temporary folder first"
+
+
+@pytest.mark.slow
+def test_xray_notebook_prints_the_pooled_auc_and_draws_figures(tmp_path):
+    notebook = execute("01_finetune_xray.ipynb", tmp_path)
+    text = text_of(notebook)
+    assert AUC_LINE in text and "95% bootstrap CI" in text
+    assert "report:" in text and "index.html" in text
+    assert mime_types(notebook).count("image/png") >= 2  # ROC curve and the top case's overlay
+    assert not any(tmp_path.iterdir()), "the notebook must write into its own temporary folder"
+
+
+@pytest.mark.slow
+def test_mri_notebook_shows_a_slice_and_the_three_plane_montage(tmp_path):
+    notebook = execute("02_mri_3d.ipynb", tmp_path)
+    text = text_of(notebook)
+    assert AUC_LINE in text
+    assert "volume (16, 16, 16) peak at z =" in text
+    assert mime_types(notebook).count("image/png") >= 2  # the two slices and the montage
+
+
+@pytest.mark.slow
+def test_saliency_notebook_builds_the_browser_and_compares_methods(tmp_path):
+    notebook = execute("03_inspect_saliency.ipynb", tmp_path)
+    kinds = mime_types(notebook)
+    assert "application/vnd.jupyter.widget-view+json" in kinds
+    assert "pointing game hit rate" in text_of(notebook)
+    assert kinds.count("image/png") >= 1

@@ -1,0 +1,68 @@
+import numpy as np
+import pandas as pd
+import pytest
+import torch
+
+from medtl.config import ExperimentConfig
+from medtl.engine.loop import TrainSettings, train
+from medtl.engine.seg_summary import seg_cv_summary
+from medtl.engine.segmentation import SegSettings, predict_masks, segmentation_loss
+from medtl.evaluate import segmentation_metrics
+from medtl.models import create_model
+
+
+def bright_squares(n, seed):
+    """32x32 noise images whose lesion is an 8x8 bright square at a random place."""
+    rng = np.random.default_rng(seed)
+    items = []
+    for _ in range(n):
+        image = rng.normal(0.0, 0.2, (1, 32, 32)).astype(np.float32)
+        mask = np.zeros((1, 32, 32), np.float32)
+        r, c = rng.integers(6, 26, 2)
+        mask[0, r - 4:r + 4, c - 4:c + 4] = 1.0
+        image[mask > 0] += 2.0
+        items.append({"image": torch.from_numpy(image), "mask": torch.from_numpy(mask)})
+    return items
+
+
+def test_unet_learns_a_bright_lesion_with_dice_ce_and_sliding_window():
+    torch.manual_seed(0)
+    model = create_model("resnet18", task="segmentation", num_classes=2)
+    history = train(model, bright_squares(24, seed=0), TrainSettings(epochs=3, batch_size=8, lr=3e-3),
+                    head=model.spec.classifier, criterion=segmentation_loss("dice_ce"), target_key="mask",
+                    progress=False)
+    assert history["loss"].iloc[-1] < history["loss"].iloc[0]
+    held_out = bright_squares(6, seed=1)
+    masks = predict_masks(model, held_out, TrainSettings(batch_size=6), window=(16, 16), overlap=0.5)
+    assert [m.shape for m in masks] == [(32, 32)] * 6 and {int(v) for m in masks for v in np.unique(m)} <= {0, 1}
+    scores = segmentation_metrics(masks, [item["mask"][0].numpy() for item in held_out])
+    assert scores["dice"].mean() > 0.5
+
+
+def test_criterion_and_class_weights_are_exclusive():
+    model = create_model("resnet18", task="segmentation", num_classes=2)
+    with pytest.raises(ValueError, match="not both"):
+        train(model, bright_squares(2, seed=0), TrainSettings(epochs=1), head="head",
+              loss_weights=torch.ones(2), criterion=segmentation_loss("dice"), target_key="mask", progress=False)
+
+
+def test_unknown_loss_and_oversized_patch_are_refused():
+    with pytest.raises(ValueError, match=r"seg.loss must be one of .*'focal'"):
+        segmentation_loss("focal")
+    cfg = ExperimentConfig.from_dict({"seg": {"patch_size": [32, 8, 8]}})
+    with pytest.raises(ValueError, match=r"seg.patch_size \[32, 8, 8\].*\[16, 16, 16\]"):
+        SegSettings.from_config(cfg, input_size=(16, 16, 16))
+    assert SegSettings.from_config(ExperimentConfig.from_dict({}), (16, 16, 16)).window((16, 16, 16)) == (16, 16, 16)
+
+
+def test_summary_averages_each_patient_first_and_skips_cases_without_lesion():
+    oof = pd.DataFrame({"case_id": ["a1", "a2", "b1", "c1"], "patient_id": ["a", "a", "b", "c"], "fold": [0, 0, 1, 1],
+                        "dice": [1.0, 0.5, 0.0, np.nan], "hd95": [1.0, 3.0, 10.0, np.nan],
+                        "true_voxels": [5, 5, 5, 0]})
+    summary = seg_cv_summary(oof, n_boot=200)
+    assert summary["counts"] == {"cases": 4, "cases_with_lesion": 3, "patients": 3, "folds": 2}
+    assert summary["patient"]["dice"]["mean"] == pytest.approx(0.375)   # mean of a: 0.75 and b: 0.0
+    assert summary["case"]["dice"]["mean"] == pytest.approx(0.5)
+    assert summary["patient"]["dice"]["n"] == 2 and summary["folds"][1]["dice"] == 0.0
+    low, high = summary["patient"]["hd95"]["ci"]
+    assert low <= summary["patient"]["hd95"]["mean"] <= high
