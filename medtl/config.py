@@ -82,6 +82,24 @@ class ExperimentConfig:
             node = node[part]
         return node
 
+    def flat(self) -> dict[str, Any]:
+        """Every leaf as a dotted key.
+
+        Example:
+            >>> ExperimentConfig.from_dict({})["cv.folds"] == ExperimentConfig.from_dict({}).flat()["cv.folds"]
+            True
+        """
+        out: dict[str, Any] = {}
+        stack = [("", self.data)]
+        while stack:
+            prefix, node = stack.pop()
+            for key, value in node.items():
+                if isinstance(value, dict):
+                    stack.append((f"{prefix}{key}.", value))
+                else:
+                    out[f"{prefix}{key}"] = value
+        return out
+
     def to_yaml(self, path: str | Path) -> Path:
         path = Path(path)
         path.write_text(yaml.safe_dump(self.data, sort_keys=False))

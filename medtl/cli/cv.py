@@ -11,6 +11,8 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     add_config_arguments(p)
     p.add_argument("--out", help="run folder (default: runs/<name>)")
     p.add_argument("--overwrite", action="store_true", help="replace an existing run folder")
+    p.add_argument("--resume", action="store_true",
+                   help="continue an interrupted run in --out from its last finished fold and epoch")
     p.add_argument("--baseline", choices=["scratch"], help="also train from scratch on identical folds and compare")
     p.set_defaults(func=run)
 
@@ -25,6 +27,6 @@ def run(args: argparse.Namespace) -> int:
         result, scratch, _ = run_with_scratch_baseline(cfg, out, overwrite=args.overwrite)
         print(f"{cfg['model.weights']}: {result.headline}\nscratch: {scratch.headline}\nrun folder: {result.run_dir}")
         return 0
-    result = run_cv(cfg, out, overwrite=args.overwrite)
+    result = run_cv(cfg, out, overwrite=args.overwrite, resume=args.resume)
     print(f"{result.headline}   run folder: {result.run_dir}")
     return 0

@@ -5,7 +5,7 @@ import argparse
 import importlib
 import sys
 
-COMMANDS = ("synth", "scan", "cv", "demo", "weights", "pretrain", "compare")
+COMMANDS = ("synth", "scan", "train", "cv", "demo", "weights", "pretrain", "compare")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -23,9 +23,13 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
-    """Entry point of the `medtl` console script; returns the exit code."""
+    """Entry point of the `medtl` console script; returns the exit code (2 for bad input, named on stderr)."""
     args = build_parser().parse_args(argv)
-    return int(args.func(args) or 0)
+    try:
+        return int(args.func(args) or 0)
+    except (ValueError, FileNotFoundError, FileExistsError) as err:
+        print(f"medtl {args.command}: {err}", file=sys.stderr)
+        return 2
 
 
 if __name__ == "__main__":

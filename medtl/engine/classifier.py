@@ -1,6 +1,7 @@
 """`Classifier`: fine-tune a pretrained backbone on a `CaseTable`, scikit-learn style."""
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -39,8 +40,9 @@ class Classifier:
             return self.config
         return ExperimentConfig.from_dict(self.config or {})
 
-    def fit(self, table: CaseTable) -> "Classifier":
-        """Fine-tune on every case of `table` (labels required)."""
+    def fit(self, table: CaseTable, checkpoint: Path | None = None, progress: bool = False) -> "Classifier":
+        """Fine-tune on every case of `table` (labels required). With `checkpoint` (a folder), every epoch is
+        saved there and an interrupted fit resumes from it."""
         cfg = self._cfg()
         self.classes_, self.positive_ = resolve_classes(table, cfg["data.positive_label"])
         self.pipelines_ = Pipelines.from_config(cfg)
@@ -48,12 +50,12 @@ class Classifier:
         items = case_items(table, self.classes_, with_mask=False)
         y = np.array([item["y"] for item in items])
         torch.manual_seed(cfg["seed"])
-        self.pipelines_.train.set_random_state(cfg["seed"])
         self.model_ = build_model(cfg, len(self.classes_))
-        data = case_cache(cfg, items, self.pipelines_, progress=False).subset(np.arange(len(items)),
-                                                                              self.pipelines_.train)
+        data = case_cache(cfg, items, self.pipelines_, progress=progress).subset(np.arange(len(items)),
+                                                                                 self.pipelines_.train)
         self.history_ = train(self.model_, data, self.settings_, head=self.model_.spec.classifier,
-                              loss_weights=class_weights(y, len(self.classes_)), progress=False)
+                              loss_weights=class_weights(y, len(self.classes_)), progress=progress,
+                              seed=cfg["seed"], checkpoint=checkpoint)
         return self
 
     def predict_proba(self, table: CaseTable) -> pd.DataFrame:

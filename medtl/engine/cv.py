@@ -14,6 +14,7 @@ from safetensors.torch import load_file, save_file
 from medtl.config import ExperimentConfig
 from medtl.data import scan_folder, summarize
 from medtl.data.case_table import CaseTable
+from medtl.engine.checkpoint import remove_checkpoint
 from medtl.engine.datasets import case_items
 from medtl.engine.labels import resolve_classes
 from medtl.engine.loop import TrainSettings, class_weights, predict_proba, train
@@ -94,12 +95,15 @@ def run_cv(
     table: CaseTable | None = None,
     splits: Splits | None = None,
     progress: bool = True,
+    resume: bool = False,
 ) -> CVResult:
     """Scan, split by patient, fine-tune one model per fold, predict every case with the model that never saw
     its patient, summarise with confidence intervals, explain a few cases, and write the per-patient report.
 
-    `splits` reuses the folds of another run (e.g. a from-scratch baseline on identical folds). A config with
-    `task: segmentation` runs `medtl.engine.segmentation.run_seg_cv` instead.
+    `splits` reuses the folds of another run (e.g. a from-scratch baseline on identical folds). `resume`
+    continues an interrupted run in `out` (same config required): finished folds are kept, the fold in progress
+    restarts after its last checkpointed epoch. A config with `task: segmentation` runs
+    `medtl.engine.segmentation.run_seg_cv` instead.
 
     Example:
         >>> cfg = ExperimentConfig.from_yaml("configs/demo_xray.yaml")  # doctest: +SKIP
@@ -109,13 +113,15 @@ def run_cv(
         from medtl.engine.segmentation import run_seg_cv  # imported here: it imports this module
 
         return run_seg_cv(cfg, out, overwrite=overwrite, table=table, splits=splits, progress=progress)
-    run = RunFolder(out).create(overwrite)
+    run = RunFolder(out).resume(cfg) if resume else RunFolder(out).create(overwrite)
     cfg.to_yaml(run.config)
     table = table if table is not None else load_table(cfg)
     table.to_csv(run.cases)
     say(progress, summarize(table))
     classes, positive = resolve_classes(table, cfg["data.positive_label"])
     seed = cfg["seed"]
+    if resume and run.splits.is_file():
+        splits = Splits.from_json(run.splits)
     splits = splits or make_splits(table, folds=cfg["cv.folds"], seed=seed)
     check_leakage(splits, table)
     splits.to_json(run.splits)
@@ -130,15 +136,20 @@ def run_cv(
     frames = []
     for k in range(int(fold_of.max()) + 1):
         train_rows, val_rows = np.flatnonzero(fold_of != k), np.flatnonzero(fold_of == k)
+        finished = run.fold(k) / "val_predictions.csv"
+        if resume and finished.is_file():
+            frames.append(pd.read_csv(finished, dtype={"case_id": str, "patient_id": str, "label": str}))
+            say(progress, f"fold {k + 1}: already finished, kept")
+            continue
         torch.manual_seed(seed + k)
-        pipes.train.set_random_state(seed + k)
         model = build_model(cfg, len(classes))
         history = train(model, cache.subset(train_rows, pipes.train), settings, head=model.spec.classifier,
                         loss_weights=class_weights(y[train_rows], len(classes)), progress=progress,
-                        desc=f"fold {k + 1}/{fold_of.max() + 1}")
+                        desc=f"fold {k + 1}/{fold_of.max() + 1}", seed=seed + k, checkpoint=run.fold(k))
         proba = predict_proba(model, cache.subset(val_rows, pipes.eval), settings)
         frame = prediction_frame(table, val_rows, proba, classes, k)
         save_fold(run.fold(k), model, history, frame)
+        remove_checkpoint(run.fold(k))
         frames.append(frame)
         say(progress, f"fold {k + 1}: {len(train_rows)} train / {len(val_rows)} held-out cases, "
                        f"final loss {history['loss'].iloc[-1]:.3f}")

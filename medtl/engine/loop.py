@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 import time
+from pathlib import Path
 from contextlib import nullcontext
 from dataclasses import dataclass, fields
 from typing import Any
@@ -13,10 +14,13 @@ import pandas as pd
 import torch
 from torch import nn
 from monai.data import list_data_collate
-from torch.utils.data import DataLoader, Dataset
+from torch.nn.parallel import DistributedDataParallel
+from torch.utils.data import DataLoader, Dataset, DistributedSampler
 from tqdm.auto import tqdm
 
 from medtl.config import ExperimentConfig
+from medtl.engine.checkpoint import load_checkpoint, save_checkpoint
+from medtl.engine.distributed import is_distributed, is_main_process, sync_buffers
 from medtl.engine.strategy import apply_phase, phase_for_epoch, set_train_mode
 
 
@@ -92,6 +96,8 @@ def train(
     desc: str = "train",
     criterion: nn.Module | None = None,
     target_key: str = "y",
+    seed: int | None = None,
+    checkpoint: Path | None = None,
 ) -> pd.DataFrame:
     """Fine-tune `model` in place on `data` (dicts with `image` and the target at `target_key`); returns the
     per-epoch history.
@@ -100,6 +106,11 @@ def train(
     `DiceCELoss` with `target_key="mask"` for segmentation). Items that are lists of dicts (several random
     patches of one volume) are flattened into the batch. A non-finite loss stops training with an error naming
     the epoch and batch.
+
+    Under `torchrun` (see `medtl.engine.distributed`) each process trains on its shard of `data` with DDP and
+    all end with identical weights; only rank 0 writes checkpoints. With `seed`, every epoch starts by reseeding torch and the dataset's random transforms from (seed, epoch),
+    so a run is repeatable on the CPU. With `checkpoint` (a folder), every finished epoch is saved there and a
+    later call resumes after the last saved epoch, ending with the same weights as an uninterrupted run.
 
     Example:
         >>> history = train(model, train_ds, TrainSettings(epochs=2), head="fc")  # doctest: +SKIP
@@ -112,23 +123,33 @@ def train(
         return train_linear_probe(model, data, settings, head, loss_weights)
     device = settings.torch_device
     model.to(device)
-    loader = DataLoader(data, batch_size=settings.batch_size, shuffle=True, num_workers=settings.num_workers,
-                        drop_last=len(data) > settings.batch_size, pin_memory=device.type == "cuda",
-                        collate_fn=list_data_collate)
+    sampler = DistributedSampler(data, shuffle=True, seed=seed or 0) if is_distributed() else None
+    loader = DataLoader(data, batch_size=settings.batch_size, shuffle=sampler is None, sampler=sampler,
+                        num_workers=settings.num_workers, drop_last=len(data) > settings.batch_size,
+                        pin_memory=device.type == "cuda", collate_fn=list_data_collate)
     if criterion is None:
         criterion = nn.CrossEntropyLoss(weight=None if loss_weights is None else loss_weights.to(device))
     elif loss_weights is not None:
         raise ValueError("pass either loss_weights (for the default cross-entropy) or criterion, not both")
     total_steps = settings.epochs * len(loader)
     warmup_steps = settings.warmup_epochs * len(loader)
-    rows: list[dict[str, Any]] = []
-    phase, optimizer, step = None, None, 0
-    for epoch in range(settings.epochs):
+    resumed = load_checkpoint(checkpoint, model) if checkpoint is not None else None
+    rows: list[dict[str, Any]] = resumed.history if resumed else []
+    first_epoch = resumed.epoch if resumed else 0
+    phase, optimizer, step = None, None, first_epoch * len(loader)
+    for epoch in range(first_epoch, settings.epochs):
+        if seed is not None:
+            _reseed(data, seed, epoch)
         new_phase = phase_for_epoch(settings.strategy, epoch, settings.head_epochs)
+        if sampler is not None:
+            sampler.set_epoch(epoch)
         if new_phase != phase:
             phase = new_phase
             optimizer = apply_phase(model, head, phase, settings.lr, settings.weight_decay)
             base_lrs = [g["lr"] for g in optimizer.param_groups]
+            forward = DistributedDataParallel(model) if sampler is not None else model
+            if resumed and epoch == first_epoch and resumed.phase == (phase.backbone_trains, phase.backbone_lr_factor):
+                optimizer.load_state_dict(resumed.optimizer_state)
         set_train_mode(model, head, phase)
         start, seen, loss_sum = time.perf_counter(), 0, 0.0
         bar = tqdm(loader, desc=f"{desc} epoch {epoch + 1}/{settings.epochs}", leave=False, disable=not progress)
@@ -139,7 +160,7 @@ def train(
             x = batch["image"].to(device, non_blocking=True)
             y = batch[target_key].to(device, non_blocking=True).long()
             with autocast_for(device):
-                loss = criterion(model(x).float(), y)
+                loss = criterion(forward(x).float(), y)
             if not torch.isfinite(loss):
                 raise FloatingPointError(
                     f"{desc}: loss became {loss.item()} at epoch {epoch + 1}, batch {batch_idx + 1}; "
@@ -155,7 +176,18 @@ def train(
         seconds = time.perf_counter() - start
         rows.append({"epoch": epoch + 1, "loss": loss_sum / max(seen, 1), "lr": optimizer.param_groups[0]["lr"],
                      "seconds": seconds, "images_per_s": seen / max(seconds, 1e-9)})
+        if checkpoint is not None and is_main_process():
+            save_checkpoint(checkpoint, model, optimizer, epoch + 1, phase, rows)
+    sync_buffers(model)
     return pd.DataFrame(rows)
+
+
+def _reseed(data: Dataset, seed: int, epoch: int) -> None:
+    """Seed torch (shuffling, dropout) and the dataset's MONAI random transforms for this epoch."""
+    torch.manual_seed(seed * 100_003 + epoch)
+    transform = getattr(data, "transform", None)
+    if hasattr(transform, "set_random_state"):
+        transform.set_random_state(seed * 100_003 + epoch)
 
 
 @torch.no_grad()

@@ -4,6 +4,8 @@ from __future__ import annotations
 import shutil
 from pathlib import Path
 
+from medtl.config import ExperimentConfig
+
 
 class RunFolder:
     """Paths of one run's outputs.
@@ -27,9 +29,24 @@ class RunFolder:
         self.root.mkdir(parents=True, exist_ok=True)
         return self
 
+    def resume(self, cfg: ExperimentConfig) -> "RunFolder":
+        """Reopen an interrupted run; refused when there is none or when `cfg` differs from the one it used.
+
+        Example:
+            >>> RunFolder("runs/never-made").resume(cfg)  # doctest: +SKIP
+            FileNotFoundError: runs/never-made/config.yaml: no run to resume ...
+        """
+        if not self.config.is_file():
+            raise FileNotFoundError(f"{self.config}: no run to resume here; start it without --resume")
+        saved = ExperimentConfig.from_yaml(self.config)
+        if saved.data != cfg.data:
+            changed = sorted(k for k in set(saved.flat()) | set(cfg.flat()) if saved.flat().get(k) != cfg.flat().get(k))
+            raise ValueError(f"{self.config}: the run was started with another config (differs in {changed}); "
+                             "resume it with the same config, or start a new run")
+        return self
+
     def fold(self, k: int) -> Path:
-        path = self.root / f"fold_{k}"
-        return path
+        return self.root / f"fold_{k}"
 
     @property
     def config(self) -> Path:

@@ -1,0 +1,53 @@
+"""`python -m benchmarks [name ...]` (`make bench`): run the CPU benchmarks in turn and print every ratio next
+to its goal, then a Markdown table of them all."""
+from __future__ import annotations
+
+import argparse
+import tempfile
+import time
+from datetime import date
+from pathlib import Path
+
+from benchmarks import epoch, gradcam, linear_probe, loading, stem3d
+from benchmarks.measure import Ratio, machine_load, quiet_library_warnings
+
+BENCHMARKS = {"loading": loading, "epoch": epoch, "linear_probe": linear_probe, "gradcam": gradcam, "stem3d": stem3d}
+
+
+def markdown_table(ratios: list[Ratio]) -> str:
+    """The results as a Markdown table (the layout of benchmarks/RESULTS.md).
+
+    Example:
+        >>> print(markdown_table([Ratio("x", 4.0, 3.0, True)]).splitlines()[2])
+        | x | 4x | >= 3x | PASS |
+    """
+    lines = ["| ratio | measured | goal | verdict |", "|---|---|---|---|"]
+    lines += [f"| {r.name} | {r.value_text} | {r.goal_text} | {r.verdict} |" for r in ratios]
+    return "\n".join(lines)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m benchmarks", description=__doc__)
+    parser.add_argument("names", nargs="*", help=f"benchmarks to run (default: all of {', '.join(BENCHMARKS)})")
+    args = parser.parse_args(argv)
+    unknown = sorted(set(args.names) - set(BENCHMARKS))
+    if unknown:
+        parser.error(f"unknown benchmark {unknown[0]!r}; choose among {', '.join(BENCHMARKS)}")
+    quiet_library_warnings()
+    start = time.perf_counter()
+    print(f"medtl benchmarks, {date.today()}, {machine_load()}")
+    ratios: list[Ratio] = []
+    for name in args.names or BENCHMARKS:
+        with tempfile.TemporaryDirectory(prefix=f"medtl-bench-{name}-") as workdir:
+            results = BENCHMARKS[name].run(Path(workdir))
+        for ratio in results:
+            print(ratio.line())
+        ratios += results
+    print(f"\n{markdown_table(ratios)}\n")
+    print(f"{sum(r.passed for r in ratios)}/{len(ratios)} goals met in {time.perf_counter() - start:.0f} s; "
+          f"{machine_load()}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,116 @@
+"""Benchmark 2, one training epoch: medtl's engine (cases preprocessed once into the in-memory cache, then
+`train`) against the MONAI tutorial loop (Dataset(LoadImaged, ScaleIntensityd, Resized, augmentation) +
+DataLoader + fp32 steps), same ResNet-18, same X-rays, same augmentation, same batch size and workers.
+"""
+from __future__ import annotations
+
+import copy
+from collections.abc import Iterable
+from pathlib import Path
+
+import numpy as np
+import torch
+from monai import transforms as T
+from monai.data import DataLoader, Dataset
+from torch import nn
+
+from benchmarks.cohorts import XrayCohort, xray_config
+from benchmarks.measure import Ratio, heading, interleaved_medians
+from medtl.engine import transforms as mt
+from medtl.engine.loop import TrainSettings, train
+from medtl.engine.setup import Pipelines, build_model, case_cache
+
+PATIENTS = 40  # two images each
+SOURCE_SIZE = 256
+INPUT_SIZE = 64
+BATCH = 16
+REPEATS = 3
+STEADY_GOAL = 1 / 3
+FIRST_GOAL = 1.5
+
+
+def tutorial_dataset(paths: list[str], labels: list[int], input_size: int) -> Dataset:
+    """The MONAI tutorial pipeline: decode, scale and resize every image on every epoch, then augment (the
+    augmentation is medtl's, so both sides do the same random work).
+
+    Example:
+        >>> tutorial_dataset(["a.dcm"], [0], 64)[0]["image"].shape  # doctest: +SKIP
+        torch.Size([1, 64, 64])
+    """
+    transforms = T.Compose([
+        T.LoadImaged(keys="image", image_only=True),
+        T.EnsureChannelFirstd(keys="image"),
+        T.ScaleIntensityd(keys="image"),
+        T.Resized(keys="image", spatial_size=(input_size, input_size)),
+        *mt.augment(spatial_dims=2, with_mask=False).transforms,
+        T.EnsureTyped(keys="image", track_meta=False),
+    ])
+    return Dataset([{"image": p, "label": y} for p, y in zip(paths, labels)], transforms)
+
+
+def fp32_epoch(model: nn.Module, batches: Iterable[dict], optimizer: torch.optim.Optimizer) -> float:
+    """One plain fp32 epoch as MONAI's tutorials write it; returns the mean loss.
+
+    Example:
+        >>> fp32_epoch(model, DataLoader(ds, batch_size=16), torch.optim.Adam(model.parameters()))  # doctest: +SKIP
+        0.69
+    """
+    loss_function = nn.CrossEntropyLoss()
+    model.train()
+    losses = []
+    for batch in batches:
+        optimizer.zero_grad()
+        loss = loss_function(model(batch["image"]), batch["label"])
+        loss.backward()
+        optimizer.step()
+        losses.append(loss.item())
+    return float(np.mean(losses))
+
+
+def run(workdir: Path) -> list[Ratio]:
+    """Time first (cache-building) and steady-state epochs of both; returns the two ratios.
+
+    Example:
+        >>> [r.name for r in run(Path(tempfile.mkdtemp()))]  # doctest: +SKIP
+    """
+    heading(f"2. training epoch: resnet18 at {INPUT_SIZE}^2, {PATIENTS * 2} DICOM X-rays of {SOURCE_SIZE}^2, "
+            f"batch {BATCH}, 0 workers, median of {REPEATS}")
+    cohort = XrayCohort.generate(workdir / "xray", patients=PATIENTS, size=SOURCE_SIZE)
+    cfg = xray_config(INPUT_SIZE, epochs=1, batch_size=BATCH)
+    settings = TrainSettings.from_config(cfg)
+    pipes = Pipelines.from_config(cfg)
+    rows = np.arange(len(cohort.items))
+    model = build_model(cfg, len(cohort.classes))
+    baseline_model = copy.deepcopy(model)
+    baseline_optimizer = torch.optim.Adam(baseline_model.parameters(), lr=1e-3)
+    baseline_data = tutorial_dataset(cohort.paths, cohort.labels, INPUT_SIZE)
+    cache = case_cache(cfg, cohort.items, pipes, progress=False)
+
+    def medtl_first_epoch() -> None:
+        fresh = case_cache(cfg, cohort.items, pipes, progress=False)
+        train(model, fresh.subset(rows, pipes.train), settings, head="fc", progress=False)
+
+    steady = cache.subset(rows, pipes.train)
+    images = torch.stack([torch.as_tensor(steady[i]["image"]) for i in rows])
+    labels = torch.as_tensor(cohort.labels)
+    times = interleaved_medians({
+        "MONAI tutorial epoch": lambda: fp32_epoch(
+            baseline_model, DataLoader(baseline_data, batch_size=BATCH, shuffle=True, drop_last=True),
+            baseline_optimizer),
+        "medtl first epoch (builds the cache)": medtl_first_epoch,
+        "medtl steady-state epoch": lambda: train(model, steady, settings, head="fc", progress=False),
+        # What no loader can beat: the same steps on tensors already stacked in memory.
+        "model steps alone": lambda: fp32_epoch(
+            baseline_model,
+            ({"image": images[i:i + BATCH], "label": labels[i:i + BATCH]} for i in range(0, len(rows) - BATCH + 1, BATCH)),
+            baseline_optimizer),
+    }, repeats=REPEATS)
+    for name, seconds in times.items():
+        print(f"  {name:<40} {seconds:7.2f} s/epoch")
+    tutorial = times["MONAI tutorial epoch"]
+    return [
+        Ratio("steady-state epoch, medtl / MONAI tutorial (time)", times["medtl steady-state epoch"] / tutorial,
+              STEADY_GOAL, higher_is_better=False),
+        Ratio("first epoch incl. cache build, medtl / MONAI tutorial (time)",
+              times["medtl first epoch (builds the cache)"] / tutorial, FIRST_GOAL, higher_is_better=False),
+    ]

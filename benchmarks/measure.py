@@ -1,0 +1,99 @@
+"""Timing and reporting shared by every benchmark: interleaved timeit-style medians and goal-checked ratios."""
+from __future__ import annotations
+
+import os
+import statistics
+import timeit
+import warnings
+from collections.abc import Callable
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Ratio:
+    """One measured ratio next to its goal; `higher_is_better` says which way the goal points.
+
+    Example:
+        >>> Ratio("cache vs LoadImage", 24.0, goal=20.0, higher_is_better=True).verdict
+        'PASS'
+        >>> Ratio("epoch time", 0.5, goal=1 / 3, higher_is_better=False).goal_text
+        '<= 0.333 (1/3)'
+    """
+
+    name: str
+    value: float
+    goal: float
+    higher_is_better: bool
+
+    @property
+    def passed(self) -> bool:
+        return self.value >= self.goal if self.higher_is_better else self.value <= self.goal
+
+    @property
+    def verdict(self) -> str:
+        return "PASS" if self.passed else "MISS"
+
+    @property
+    def value_text(self) -> str:
+        return fraction_text(self.value)
+
+    @property
+    def goal_text(self) -> str:
+        return f"{'>=' if self.higher_is_better else '<='} {fraction_text(self.goal)}"
+
+    def line(self) -> str:
+        """The ratio as one printed line: name, value, goal, verdict."""
+        return f"  {self.name:<58} {self.value_text:>18}   goal {self.goal_text:<16} {self.verdict}"
+
+
+def fraction_text(value: float) -> str:
+    """A ratio for people: `3.2x` above 1, `0.04 (1/25)` below.
+
+    Example:
+        >>> fraction_text(3.21), fraction_text(0.04)
+        ('3.21x', '0.04 (1/25)')
+    """
+    if value >= 1.0:
+        return f"{value:.3g}x"
+    return f"{value:.3g} (1/{1.0 / value:.3g})" if value > 0 else "0"
+
+
+def interleaved_medians(candidates: dict[str, Callable[[], object]], repeats: int, warmup: int = 1) -> dict[str, float]:
+    """Median wall seconds of each callable: `warmup` untimed calls each, then `repeats` timed rounds in which
+    every candidate runs once in turn, so a machine that gets busier or quieter affects all of them alike.
+
+    Example:
+        >>> times = interleaved_medians({"a": lambda: sum(range(100)), "b": lambda: None}, repeats=3)
+        >>> sorted(times), all(t >= 0 for t in times.values())
+        (['a', 'b'], True)
+    """
+    for fn in candidates.values():
+        for _ in range(warmup):
+            fn()
+    samples: dict[str, list[float]] = {name: [] for name in candidates}
+    for _ in range(repeats):
+        for name, fn in candidates.items():
+            samples[name].append(timeit.timeit(fn, number=1))
+    return {name: statistics.median(values) for name, values in samples.items()}
+
+
+def machine_load() -> str:
+    """Load average and core count, printed next to results (other processes skew CPU timings).
+
+    Example:
+        >>> "cores" in machine_load()
+        True
+    """
+    one, five, _ = os.getloadavg()
+    return f"load average {one:.1f} (1 min) / {five:.1f} (5 min) on {os.cpu_count()} cores"
+
+
+def quiet_library_warnings() -> None:
+    """Hide MONAI's deprecation and optional-plugin notices so the benchmark output stays readable."""
+    for category in (UserWarning, FutureWarning, DeprecationWarning):
+        warnings.filterwarnings("ignore", category=category)
+
+
+def heading(title: str) -> None:
+    """Print a benchmark's title line."""
+    print(f"\n== {title}", flush=True)

@@ -1,0 +1,49 @@
+"""`run_train`: fine-tune one model on every case and write it to a run folder (`medtl train`), on one
+process or under `torchrun` with DDP."""
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import torch.distributed as dist
+from safetensors.torch import save_file
+
+from medtl.config import ExperimentConfig
+from medtl.engine.checkpoint import remove_checkpoint
+from medtl.engine.classifier import Classifier
+from medtl.engine.cv import load_table
+from medtl.engine.distributed import init_from_env, is_main_process
+from medtl.engine.run_folder import RunFolder
+
+
+def run_train(cfg: ExperimentConfig, out: str | Path, overwrite: bool = False, resume: bool = False,
+              progress: bool = True) -> Classifier:
+    """Fit `cfg`'s model on all cases under `data.root`; write config.yaml, cases.csv, model.safetensors,
+    model.json (backbone, classes, positive class), history.csv and load_report.json into `out`.
+
+    Every epoch is checkpointed, so `resume=True` continues a killed run. Started by `torchrun`, every process
+    trains on its shard with DDP and only rank 0 writes.
+
+    Example:
+        >>> clf = run_train(ExperimentConfig.from_yaml("configs/demo_xray.yaml"), "runs/final")  # doctest: +SKIP
+    """
+    distributed = init_from_env()
+    run = RunFolder(out)
+    if is_main_process():
+        run.resume(cfg) if resume else run.create(overwrite)
+        cfg.to_yaml(run.config)
+    if distributed:
+        dist.barrier()  # the folder is ready (and emptied when overwriting) before any rank reads a checkpoint
+    table = load_table(cfg)
+    clf = Classifier(cfg).fit(table, checkpoint=run.root, progress=progress and is_main_process())
+    if is_main_process():
+        table.to_csv(run.cases)
+        model = clf.model_
+        save_file({k: v.detach().cpu().contiguous() for k, v in model.state_dict().items()}, run.root / "model.safetensors")
+        (run.root / "model.json").write_text(json.dumps({"backbone": cfg["model.backbone"], "classes": clf.classes_,
+                                                         "positive": clf.positive_}, indent=2))
+        clf.history_.to_csv(run.root / "history.csv", index=False)
+        if model.load_report is not None:
+            (run.root / "load_report.json").write_text(model.load_report.to_json())
+        remove_checkpoint(run.root)
+    return clf
