@@ -1,6 +1,7 @@
-"""The synthetic X-ray data the training benchmarks share, and the engine objects built from it."""
+"""The synthetic data the training benchmarks share, and the engine configuration they train with."""
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -10,16 +11,16 @@ from medtl.data import scan_folder
 from medtl.data.case_table import CaseTable
 from medtl.engine.datasets import case_items
 from medtl.engine.labels import resolve_classes
-from medtl.synth import make_xray
+from medtl.synth import make_mri, make_xray
 
 
 @dataclass
-class XrayCohort:
-    """A generated chest-X-ray cohort (DICOM, two images per patient): its table, classes and engine items.
+class Cohort:
+    """A generated cohort on disk: its case table, classes and the per-case items the engine reads.
 
     Example:
-        >>> cohort = XrayCohort.generate(tmp_path / "xray", patients=4, size=32)  # doctest: +SKIP
-        >>> len(cohort.items), cohort.classes                                     # doctest: +SKIP
+        >>> cohort = Cohort.xray(tmp_path / "xray", patients=4, size=32)  # doctest: +SKIP
+        >>> len(cohort.items), cohort.classes                             # doctest: +SKIP
         (8, ['normal', 'nodule'])
     """
 
@@ -28,11 +29,21 @@ class XrayCohort:
     items: list[dict[str, Any]]
 
     @classmethod
-    def generate(cls, folder: str | Path, patients: int, size: int, seed: int = 0) -> "XrayCohort":
-        root = make_xray(folder, patients=patients, size=size, images_per_patient=(2, 2), seed=seed)
+    def from_folder(cls, root: Path) -> "Cohort":
+        """Scan a folder written by `medtl.synth` (its cases.csv)."""
         table = scan_folder(root, layout="csv")
         classes, _ = resolve_classes(table, None)
         return cls(table, classes, case_items(table, classes, with_mask=False))
+
+    @classmethod
+    def xray(cls, folder: Path, patients: int, size: int) -> "Cohort":
+        """Chest X-rays (DICOM), `size`^2, two per patient."""
+        return cls.from_folder(make_xray(folder, patients=patients, size=size, images_per_patient=(2, 2)))
+
+    @classmethod
+    def mri(cls, folder: Path, patients: int, shape: tuple[int, int, int]) -> "Cohort":
+        """Brain MRI volumes (NIfTI) of `shape`, one per patient."""
+        return cls.from_folder(make_mri(folder, patients=patients, shape=shape, volumes_per_patient=(1, 1)))
 
     @property
     def paths(self) -> list[str]:
@@ -43,16 +54,17 @@ class XrayCohort:
         return [item["y"] for item in self.items]
 
 
-def xray_config(input_size: int, **train: Any) -> ExperimentConfig:
-    """A resnet18 classification config at `input_size`^2 on the CPU, in-memory cache, `train.*` overrides.
+def engine_config(backbone: str, input_size: Sequence[int], **train: Any) -> ExperimentConfig:
+    """A classification config for `backbone` at `input_size`, random init, in-memory cache, on the CPU unless
+    `train` (any `train.*` keys) says otherwise.
 
     Example:
-        >>> xray_config(64, epochs=1)["train.epochs"]
+        >>> engine_config("resnet18", (64, 64), epochs=1)["train.epochs"]
         1
     """
     return ExperimentConfig.from_dict({
-        "model": {"backbone": "resnet18", "weights": "none"},
-        "transforms": {"input_size": [input_size, input_size]},
+        "model": {"backbone": backbone, "weights": "none"},
+        "transforms": {"input_size": list(input_size)},
         "data": {"cache": "memory"},
         "train": {"device": "cpu", **train},
     })

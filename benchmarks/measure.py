@@ -1,6 +1,7 @@
 """Timing and reporting shared by every benchmark: interleaved timeit-style medians and goal-checked ratios."""
 from __future__ import annotations
 
+import logging
 import os
 import statistics
 import timeit
@@ -11,7 +12,8 @@ from dataclasses import dataclass
 
 @dataclass(frozen=True)
 class Ratio:
-    """One measured ratio next to its goal; `higher_is_better` says which way the goal points.
+    """One measured ratio next to its goal; `higher_is_better` says which way the goal points. A ratio shown
+    for context has no goal (`goal=None`) and the verdict "info".
 
     Example:
         >>> Ratio("cache vs LoadImage", 24.0, goal=20.0, higher_is_better=True).verdict
@@ -22,15 +24,19 @@ class Ratio:
 
     name: str
     value: float
-    goal: float
+    goal: float | None
     higher_is_better: bool
 
     @property
     def passed(self) -> bool:
+        if self.goal is None:
+            return True
         return self.value >= self.goal if self.higher_is_better else self.value <= self.goal
 
     @property
     def verdict(self) -> str:
+        if self.goal is None:
+            return "info"
         return "PASS" if self.passed else "MISS"
 
     @property
@@ -39,11 +45,25 @@ class Ratio:
 
     @property
     def goal_text(self) -> str:
+        if self.goal is None:
+            return "none"
         return f"{'>=' if self.higher_is_better else '<='} {fraction_text(self.goal)}"
 
     def line(self) -> str:
         """The ratio as one printed line: name, value, goal, verdict."""
         return f"  {self.name:<58} {self.value_text:>18}   goal {self.goal_text:<16} {self.verdict}"
+
+
+def markdown_table(ratios: list[Ratio]) -> str:
+    """The results as a Markdown table (the layout of benchmarks/RESULTS.md).
+
+    Example:
+        >>> print(markdown_table([Ratio("x", 4.0, 3.0, True)]).splitlines()[2])
+        | x | 4x | >= 3x | PASS |
+    """
+    lines = ["| ratio | measured | goal | verdict |", "|---|---|---|---|"]
+    lines += [f"| {r.name} | {r.value_text} | {r.goal_text} | {r.verdict} |" for r in ratios]
+    return "\n".join(lines)
 
 
 def fraction_text(value: float) -> str:
@@ -88,10 +108,12 @@ def machine_load() -> str:
     return f"load average {one:.1f} (1 min) / {five:.1f} (5 min) on {os.cpu_count()} cores"
 
 
-def quiet_library_warnings() -> None:
-    """Hide MONAI's deprecation and optional-plugin notices so the benchmark output stays readable."""
+def quiet_library_notices() -> None:
+    """Hide library deprecation warnings and MONAI's note about its optional GPU DICOM decoder, so the
+    benchmark output stays readable."""
     for category in (UserWarning, FutureWarning, DeprecationWarning):
         warnings.filterwarnings("ignore", category=category)
+    logging.getLogger("monai.data.nvimgcodec_pydicom_plugin").setLevel(logging.ERROR)
 
 
 def heading(title: str) -> None:

@@ -19,7 +19,7 @@ def xray_run(tmp_path_factory):
         "transforms": {"input_size": [32, 32]},
         "train": {"epochs": 1, "batch_size": 8},
         "cv": {"folds": 3},
-        "explain": {"cases": 2},
+        "explain": {"cases": 2, "target_layer": "layer3"},
     })
     return run_cv(cfg, root / "run", progress=False)
 
@@ -54,3 +54,16 @@ def test_patients_report_has_one_row_per_patient(xray_run):
     patients = pd.read_csv(xray_run.run_dir / "reports" / "patients.csv", dtype={"patient_id": str})
     assert list(patients.columns[:6]) == ["patient_id", "n_images", "probability", "prediction", "label", "fold"]
     assert len(patients) == 12 and patients["n_images"].sum() == len(xray_run.oof)
+
+
+def test_too_small_a_dataset_is_refused_before_any_training(tmp_path, monkeypatch):
+    import medtl.engine.cv as cv
+
+    data = make_xray(tmp_path / "data", patients=4, size=32, seed=5)
+    trained = []
+    monkeypatch.setattr(cv, "train", lambda *a, **k: trained.append(1))
+    cfg = ExperimentConfig.from_dict({"data": {"root": str(data), "layout": "csv"}, "model": {"weights": "none"},
+                                      "cv": {"folds": 5}})
+    with pytest.raises(ValueError, match="patients"):
+        run_cv(cfg, tmp_path / "run", progress=False)
+    assert trained == [] and not list((tmp_path / "run").glob("fold_*"))

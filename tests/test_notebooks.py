@@ -30,9 +30,13 @@ def mime_types(notebook: nbformat.NotebookNode) -> list[str]:
 
 
 @pytest.fixture(autouse=True)
-def kernel_imports_this_checkout(monkeypatch):
-    """The kernel starts in tmp_path; PYTHONPATH makes it import medtl from this checkout."""
+def notebook_tmp(monkeypatch, tmp_path_factory):
+    """The kernel's environment: medtl imported from this checkout (the kernel starts in tmp_path, outside it),
+    and TMPDIR under pytest's own temporary folder, where the notebooks' `tempfile.mkdtemp` folders land."""
     monkeypatch.setenv("PYTHONPATH", os.pathsep.join(filter(None, [str(REPO), os.environ.get("PYTHONPATH")])))
+    folder = tmp_path_factory.mktemp("notebook-tmp")
+    monkeypatch.setenv("TMPDIR", str(folder))
+    return folder
 
 
 def test_notebooks_are_stored_without_outputs():
@@ -45,13 +49,15 @@ def test_notebooks_are_stored_without_outputs():
 
 
 @pytest.mark.slow
-def test_xray_notebook_prints_the_pooled_auc_and_draws_figures(tmp_path):
+def test_xray_notebook_prints_the_pooled_auc_and_draws_figures(tmp_path, notebook_tmp):
     notebook = execute("01_finetune_xray.ipynb", tmp_path)
     text = text_of(notebook)
     assert AUC_LINE in text and "95% bootstrap CI" in text
     assert "report:" in text and "index.html" in text
     assert mime_types(notebook).count("image/png") >= 2  # ROC curve and the top case's overlay
     assert not any(tmp_path.iterdir()), "the notebook must write into its own temporary folder"
+    work = next(notebook_tmp.glob("medtl-xray-*"))
+    assert (work / "run" / "reports" / "index.html").is_file()
 
 
 @pytest.mark.slow
@@ -59,7 +65,7 @@ def test_mri_notebook_shows_a_slice_and_the_three_plane_montage(tmp_path):
     notebook = execute("02_mri_3d.ipynb", tmp_path)
     text = text_of(notebook)
     assert AUC_LINE in text
-    assert "volume (16, 16, 16) peak at z =" in text
+    assert "volume (16, 16, 16) heatmap peak at z =" in text
     assert mime_types(notebook).count("image/png") >= 2  # the two slices and the montage
 
 

@@ -1,7 +1,6 @@
 """medtl.viz on a tiny finished X-ray run: reading it back, recomputing heatmaps, and drawing them."""
 import dataclasses
 
-import matplotlib
 import matplotlib.pyplot as plt
 import nibabel as nib
 import numpy as np
@@ -15,7 +14,6 @@ from medtl.synth import make_xray
 from medtl.viz import (CaseSaliency, auc_text, browse, case_saliency, compare_methods, display_plane, load_run,
                        plot_roc, show_case)
 
-matplotlib.use("Agg")
 
 
 @pytest.fixture(scope="module")
@@ -144,6 +142,16 @@ def test_display_plane_cuts_a_volume_axially_through_the_peak_the_radiological_w
     np.testing.assert_array_equal(display_plane(result, slice_index=0)[0], result.image.array[:, :, 0].T[::-1, ::-1])
     with pytest.raises(ValueError, match=r"slice_index must be in \[0, 5\] for case 'v'"):
         display_plane(result, slice_index=6)
+
+
+def test_show_case_draws_a_volumes_axial_slice_and_says_when_its_map_is_flat(run):
+    case = run.top_cases(1)[0]
+    flat = volume_saliency(case, (0, 0, 0))
+    flat.heatmap[:] = 0.0
+    volumes = dataclasses.replace(run, heatmaps={(case, "gradcam"): flat})
+    ax = show_case(volumes, case, slice_index=2)
+    np.testing.assert_array_equal(ax.images[0].get_array(), flat.image.array[:, :, 2].T[::-1, ::-1])
+    assert ", z=2" in ax.get_title() and "map is zero everywhere" in ax.get_title()
 
 
 def test_browse_hides_the_slice_slider_for_2d_and_computes_the_chosen_method(run):

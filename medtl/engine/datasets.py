@@ -16,6 +16,7 @@ import numpy as np
 from monai.data import CacheDataset, Dataset, PersistentDataset
 from torch.utils.data import Subset
 
+from medtl import __version__
 from medtl.data.case_table import CaseTable
 
 CACHE_MODES = ("memory", "disk")
@@ -56,8 +57,6 @@ def pipeline_key(**settings: Any) -> str:
         >>> pipeline_key(input_size=[64, 64], intensity="percentile") == pipeline_key(input_size=[96, 96], intensity="percentile")
         False
     """
-    from medtl import __version__
-
     text = json.dumps({"medtl": __version__, **settings}, sort_keys=True, default=str)
     return hashlib.sha256(text.encode()).hexdigest()[:16]
 

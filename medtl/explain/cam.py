@@ -5,6 +5,7 @@ import warnings
 from collections.abc import Iterator
 from contextlib import contextmanager
 
+import numpy as np
 import torch
 import torch.nn as nn
 from monai.transforms import ScaleIntensity
@@ -68,6 +69,11 @@ def _grad_cam(
         # The input asks for gradients so that the map exists even when the backbone is frozen.
         with torch.enable_grad():
             maps = cam(images.detach().clone().requires_grad_(True), class_idx=class_idx)
+        activations = hooked.activations.get(target_layer)
+        if activations is not None and int(np.prod(activations.shape[2:])) == 1:
+            warnings.warn(f"target layer {target_layer!r} gives a single value per map at input size "
+                          f"{tuple(images.shape[2:])}, so its Grad-CAM cannot localise anything; explain an earlier "
+                          "layer (explain.target_layer) or use a larger input", stacklevel=3)
     finally:
         hooked.remove()
         model.zero_grad(set_to_none=True)

@@ -27,7 +27,7 @@ def overlay_png(image: np.ndarray, heatmap: np.ndarray, spacing: Sequence[float]
         raise ValueError(f"expected a 2D image or a 3D volume; got shape {image.shape}")
     figure = Figure(figsize=(PANEL_INCHES, PANEL_INCHES))
     aspect = 1.0 if spacing is None else spacing[0] / spacing[1]
-    _draw(figure.add_subplot(), image, heatmap, aspect, _window(image), "")
+    draw_overlay(figure.add_subplot(), image, heatmap, aspect, display_window(image), "")
     return figure_png(figure)
 
 
@@ -54,24 +54,45 @@ def three_plane_montage(
         (f"sagittal x={x}", volume[x, :, :], heatmap[x, :, :], sz / sy),
     ]
     figure = Figure(figsize=(3 * PANEL_INCHES, PANEL_INCHES))
-    window = _window(volume)
+    window = display_window(volume)
     for axes, (title, image, heat, aspect) in zip(figure.subplots(1, 3), planes):
-        # (first, second) voxel axes -> rows = second axis reversed, columns = first axis reversed.
-        _draw(axes, image.T[::-1, ::-1], heat.T[::-1, ::-1], aspect, window, title)
+        draw_overlay(axes, radiological(image), radiological(heat), aspect, window, title)
     return figure_png(figure)
 
 
-def _draw(axes: Axes, image: np.ndarray, heatmap: np.ndarray, aspect: float, window: tuple[float, float],
-          title: str) -> None:
+def draw_overlay(axes: Axes, image: np.ndarray, heatmap: np.ndarray, aspect: float, window: tuple[float, float],
+                 title: str, alpha: float = HEAT_ALPHA) -> None:
+    """Draw `heatmap` (jet, 0..1) at opacity `alpha` over `image` (grey, `window` from `display_window`).
+
+    Example:
+        >>> draw_overlay(Figure().add_subplot(), np.zeros((4, 4)), np.ones((4, 4)), 1.0, (0.0, 1.0), "case")
+    """
     axes.imshow(image, cmap="gray", vmin=window[0], vmax=window[1], aspect=aspect, interpolation="nearest")
-    axes.imshow(heatmap, cmap="jet", vmin=0.0, vmax=1.0, alpha=HEAT_ALPHA, aspect=aspect, interpolation="bilinear")
+    axes.imshow(heatmap, cmap="jet", vmin=0.0, vmax=1.0, alpha=alpha, aspect=aspect, interpolation="bilinear")
     axes.set_title(title, fontsize=9)
     axes.set_axis_off()
 
 
-def _window(image: np.ndarray) -> tuple[float, float]:
+def display_window(image: np.ndarray) -> tuple[float, float]:
+    """Grey-level window of an image: its 1st to 99th percentile.
+
+    Example:
+        >>> display_window(np.arange(101.0))
+        (1.0, 99.0)
+    """
     low, high = np.percentile(image, [1, 99])
     return float(low), float(high if high > low else low + 1.0)
+
+
+def radiological(plane: np.ndarray) -> np.ndarray:
+    """A plane of a canonical RAS+ volume as displayed: (first, second) voxel axes -> rows = second axis
+    reversed, columns = first axis reversed (patient right on the viewer's left, anterior or superior up).
+
+    Example:
+        >>> radiological(np.array([[1, 2], [3, 4]])).tolist()
+        [[4, 2], [3, 1]]
+    """
+    return plane.T[::-1, ::-1]
 
 
 def figure_png(figure: Figure) -> bytes:

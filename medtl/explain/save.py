@@ -161,7 +161,8 @@ def _checked_mask(mask: np.ndarray | None, image: ImageData, case_id: str) -> np
 
 
 def _lesion_scores(on_image: np.ndarray, mask: np.ndarray | None) -> dict[str, Any]:
-    if mask is None:
+    # A case without a lesion (no mask, or an empty one) cannot be pointed at: it is left out of the scores.
+    if mask is None or not mask.any():
         return {"pointing_hit": None, "energy_in_mask": None, "mask_fraction": None}
     return {
         "pointing_hit": pointing_game(on_image, mask),

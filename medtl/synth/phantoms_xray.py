@@ -15,8 +15,8 @@ from medtl.synth.geometry import Rigid, ellipsoid_radius, index_grid_to_anatomy,
 
 NODULE_TASK_LABELS = ("normal", "nodule")
 SOURCE_TASK_LABELS = ("normal", "cardiomegaly", "effusion", "mass")
-NODULE_CONTRAST = (0.07, 0.11)
-MASS_CONTRAST = (0.16, 0.22)
+NODULE_CONTRAST = (0.15, 0.21)  # a small CNN on 64^2 images of 40 patients reaches a CV AUC near 0.7
+MASS_CONTRAST = (0.22, 0.3)
 NOISE_SD = 0.03
 
 

@@ -11,15 +11,16 @@ from matplotlib.figure import Figure
 from sklearn.metrics import RocCurveDisplay
 
 # The run's own overlay drawing (grey window + heatmap layer), shared with the PNGs written to explain/.
-from medtl.explain.overlay import HEAT_ALPHA, PANEL_INCHES, _draw, _window
+from medtl.explain.overlay import HEAT_ALPHA, PANEL_INCHES, display_window, draw_overlay, radiological
 from medtl.report import read_cohort_summary
 from medtl.viz.case_saliency import CaseSaliency, case_saliency
 from medtl.viz.run import Run
 
 MASK_COLOUR = "white"
+Plane = tuple[np.ndarray, np.ndarray, np.ndarray | None, float]  # image, heatmap, mask, pixel aspect
 
 
-def display_plane(result: CaseSaliency, slice_index: int | None = None) -> tuple[np.ndarray, np.ndarray, np.ndarray | None, float]:
+def display_plane(result: CaseSaliency, slice_index: int | None = None) -> Plane:
     """(image, heatmap, mask or None, pixel aspect) as displayed: a 2D image as it is, a volume's axial slice
     `slice_index` (default: through the heatmap's peak) the radiological way, like `three_plane_montage`
     (patient right on the viewer's left, anterior up).
@@ -37,7 +38,7 @@ def display_plane(result: CaseSaliency, slice_index: int | None = None) -> tuple
                          f"slices). Got {slice_index!r} instead.")
 
     def axial(volume: np.ndarray) -> np.ndarray:
-        return volume[:, :, z].T[::-1, ::-1]
+        return radiological(volume[:, :, z])
 
     mask = None if result.mask is None else axial(result.mask)
     return axial(result.image.array), axial(result.heatmap), mask, float(spacing[1]) / float(spacing[0])
@@ -55,6 +56,8 @@ def show_case(
     the case has a mask; volumes show the axial slice `slice_index`, by default the one through the peak.
 
     The heatmap comes from `case_saliency`: the fold model that never saw the patient, on the run's transforms.
+    The title names the case, its label, fold, slice, method and probability, and says when the map is zero
+    everywhere (as Grad-CAM is on a target layer whose output is a single pixel).
 
     Example:
         >>> show_case(run, run.top_cases(1)[0], method="gradcampp", alpha=0.5)  # doctest: +SKIP
@@ -64,8 +67,7 @@ def show_case(
     image, heatmap, mask, aspect = display_plane(result, slice_index)
     if ax is None:
         ax = plt.subplots(figsize=(PANEL_INCHES, PANEL_INCHES))[1]
-    _draw(ax, image, heatmap, aspect, _window(result.image.array), _title(result, slice_index))
-    ax.images[-1].set_alpha(alpha)
+    draw_overlay(ax, image, heatmap, aspect, display_window(result.image.array), _title(result, slice_index), alpha)
     if mask is not None and mask.any():
         ax.contour(mask, levels=[0.5], colors=MASK_COLOUR, linewidths=0.8)
     return ax
@@ -84,6 +86,8 @@ def compare_methods(
     Example:
         >>> fig = compare_methods(run, "P007_01", ("gradcam", "gradcampp", "occlusion"))  # doctest: +SKIP
     """
+    if not methods:
+        raise ValueError("methods must name at least one saliency method, e.g. ('gradcam', 'gradcampp')")
     if slice_index is None:
         slice_index = case_saliency(run, case_id, methods[0]).peak_slice
     figure, axes = plt.subplots(1, len(methods), figsize=(PANEL_INCHES * len(methods), PANEL_INCHES), squeeze=False)
@@ -130,5 +134,6 @@ def _title(result: CaseSaliency, slice_index: int | None) -> str:
     if result.peak_slice is not None:
         where = f", z={result.peak_slice if slice_index is None else int(slice_index)}"
     label = f" ({result.label})" if result.label else ""
+    flat = "" if result.heatmap.any() else ", map is zero everywhere"
     return (f"{result.case_id}{label}, fold {result.fold}{where}\n"
-            f"{result.method}: p({result.target}) = {result.probability:.2f}")
+            f"{result.method}: p({result.target}) = {result.probability:.2f}{flat}")
