@@ -112,6 +112,8 @@ def run_cv(
     if cfg["task"] == "segmentation":
         from medtl.engine.segmentation import run_seg_cv  # imported here: it imports this module
 
+        if resume:
+            raise ValueError("resume applies to classification runs; rerun this segmentation run with --overwrite")
         return run_seg_cv(cfg, out, overwrite=overwrite, table=table, splits=splits, progress=progress)
     run = RunFolder(out).resume(cfg) if resume else RunFolder(out).create(overwrite)
     cfg.to_yaml(run.config)
