@@ -1,5 +1,6 @@
 """`medtl cv --baseline scratch` on small synthetic data, then `medtl compare` on the two runs it made."""
 import json
+import re
 
 import pytest
 
@@ -23,3 +24,23 @@ def test_baseline_then_compare_prints_aucs_difference_ci_and_p(tmp_path, capsys)
         assert any(line.startswith(line_start) for line in printed.splitlines()), line_start
     assert "DeLong p" in printed
     assert f"{result['a']['auc']:.3f}" in printed and f"{result['b']['auc']:.3f}" in printed
+
+
+def test_explain_and_report_commands_on_a_finished_run(tmp_path, capsys):
+    data = make_xray(tmp_path / "data", patients=8, size=32, seed=7)
+    sets = [f"data.root={data}", "data.layout=csv", "model.weights=none", "transforms.input_size=[32, 32]",
+            "train.epochs=1", "cv.folds=2", "explain.cases=1", "explain.target_layer=layer3"]
+    run = tmp_path / "run"
+    assert main(["cv", "configs/demo_xray.yaml", "--out", str(run), *[a for s in sets for a in ("--set", s)]]) == 0
+    positives = [c.strip() for c in (data / "cases.csv").read_text().splitlines()[1:] if ",nodule," in c]
+    case = positives[0].split(",")[0].split("/")[-1].split(".")[0]
+    assert main(["explain", str(run), "--cases", case, "--method", "gradcampp"]) == 0
+    summary = json.loads((run / "explain" / "summary.json").read_text())
+    assert summary["method"] == "gradcampp" and [c["case_id"] for c in summary["cases"]] == [case]
+    assert (run / "explain" / f"{case}.nii.gz").is_file() and summary["n_with_mask"] == 1
+    assert main(["explain", str(run), "--cases", "nope"]) == 2
+    assert "no out-of-fold prediction for case(s) ['nope']" in capsys.readouterr().err
+    assert main(["report", str(run), "--pseudonymize", "k"]) == 0
+    pages = " ".join(p.read_text() for p in (run / "reports").glob("*.html"))
+    text = re.sub(r"data:image/png;base64,[A-Za-z0-9+/=]+", "", pages)  # embedded images are not text
+    assert "P00" not in text and "P00" not in (run / "reports" / "patients.csv").read_text()

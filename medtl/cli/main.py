@@ -5,7 +5,7 @@ import argparse
 import importlib
 import sys
 
-COMMANDS = ("synth", "scan", "train", "cv", "demo", "weights", "pretrain", "compare")
+COMMANDS = ("synth", "scan", "train", "cv", "explain", "report", "demo", "weights", "pretrain", "compare")
 
 
 def build_parser() -> argparse.ArgumentParser:

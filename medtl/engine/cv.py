@@ -9,21 +9,20 @@ from typing import Any
 import numpy as np
 import pandas as pd
 import torch
-from safetensors.torch import load_file, save_file
+from safetensors.torch import save_file
 
 from medtl.config import ExperimentConfig
 from medtl.data import scan_folder, summarize
 from medtl.data.case_table import CaseTable
 from medtl.engine.checkpoint import remove_checkpoint
 from medtl.engine.datasets import case_items
+from medtl.engine.explain_run import explain_with_fold_models, top_cases
 from medtl.engine.labels import resolve_classes
 from medtl.engine.loop import TrainSettings, class_weights, predict_proba, train
 from medtl.engine.run_folder import RunFolder
 from medtl.engine.setup import Pipelines, build_model, case_cache
 from medtl.evaluate import Splits, check_leakage, format_summary, make_splits, summarize_cv
-from medtl.explain import explain_cases, write_explain_summary
-from medtl.io import read_image
-from medtl.report import write_patients_table, write_report
+from medtl.report import write_report
 
 
 @dataclass
@@ -161,7 +160,10 @@ def run_cv(
     summary = summarize_cv(oof, classes, positive, aggregate_how=cfg["cv.aggregate"])
     run.summary.write_text(json.dumps(summary, indent=2))
     say(progress, format_summary(summary))
-    _explain_and_report(cfg, run, table, oof, classes, positive, pipes, cache)
+    target = positive or classes[-1]
+    explain_with_fold_models(cfg, run, table, oof, classes, target, pipes, cache,
+                             top_cases(oof, target, cfg["explain.cases"]), cfg["explain.method"])
+    write_report(run.root)
     return CVResult(run.root, summary, oof)
 
 
@@ -173,44 +175,6 @@ def save_fold(folder: Path, model: torch.nn.Module, history: pd.DataFrame, frame
     frame.to_csv(folder / "val_predictions.csv", index=False)
     if model.load_report is not None:
         (folder / "load_report.json").write_text(model.load_report.to_json())
-
-
-def load_fold_model(cfg: ExperimentConfig, run_dir: str | Path, fold: int, num_classes: int) -> torch.nn.Module:
-    """The model a fold trained, read back from `fold_<k>/model.safetensors`.
-
-    Example:
-        >>> load_fold_model(cfg, "runs/demo", 0, 2)  # doctest: +SKIP
-    """
-    model = build_model(cfg, num_classes, weights="none")
-    model.load_state_dict(load_file(RunFolder(run_dir).fold(fold) / "model.safetensors"))
-    return model.eval()
-
-
-def _explain_and_report(cfg, run, table, oof, classes, positive, pipes, cache) -> None:
-    """Saliency for the highest-scoring cases, each from the fold model that never saw its patient, then the
-    per-patient report."""
-    target = positive or classes[-1]
-    chosen = oof.sort_values(f"p_{target}", ascending=False).head(cfg["explain.cases"])
-    rows_by_case = {cid: i for i, cid in enumerate(table.df["case_id"])}
-    parts = []
-    for fold, group in chosen.groupby("fold"):
-        model = load_fold_model(cfg, run.root, int(fold), len(classes))
-        rows = [rows_by_case[c] for c in group["case_id"]]
-        cases = table.df.iloc[rows]
-        batch = torch.stack([torch.as_tensor(cache.subset(np.array([r]), pipes.eval)[0]["image"]) for r in rows])
-        images = [read_image(c.image, series_uid=_text(c, "series")) for c in cases.itertuples()]
-        masks = [read_image(m).array > 0 if m else None for m in (_text(c, "mask") for c in cases.itertuples())]
-        parts.append(explain_cases(model, batch, images, list(cases["case_id"]), masks, run.explain,
-                                   cfg["explain.target_layer"] or model.spec.target_layer, cfg["explain.method"],
-                                   class_idx=classes.index(target)))
-    write_explain_summary(parts, run.explain)
-    write_patients_table(oof, run.reports, threshold=0.5, aggregate_how=cfg["cv.aggregate"], positive=target)
-    write_report(run.root)
-
-
-def _text(row: Any, column: str) -> str | None:
-    value = getattr(row, column, None)
-    return value if isinstance(value, str) and value else None
 
 
 def say(enabled: bool, text: str) -> None:

@@ -3,15 +3,19 @@ match the model's `BackboneSpec`."""
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import numpy as np
 from monai import transforms as T
+import torch
+from safetensors.torch import load_file
 from torch import nn
 
 from medtl.config import ExperimentConfig
 from medtl.engine import transforms as mt
 from medtl.engine.datasets import CACHE_MODES, CaseCache, pipeline_key
+from medtl.engine.run_folder import RunFolder
 from medtl.models import create_model, get_spec, medtl_home
 
 
@@ -86,3 +90,14 @@ def case_cache(cfg: ExperimentConfig, items: list[dict[str, Any]], pipes: Pipeli
         raise ValueError(f"data.cache must be one of {set(CACHE_MODES)}. Got {mode!r} instead.")
     folder = medtl_home() / "cache" / "preprocessed" / pipes.key if mode == "disk" else None
     return CaseCache(items, pipes.preprocess, cache_dir=folder, num_workers=cfg["train.num_workers"], progress=progress)
+
+
+def load_fold_model(cfg: ExperimentConfig, run_dir: str | Path, fold: int, num_classes: int) -> torch.nn.Module:
+    """The model a fold trained, read back from `fold_<k>/model.safetensors`.
+
+    Example:
+        >>> load_fold_model(cfg, "runs/demo", 0, 2)  # doctest: +SKIP
+    """
+    model = build_model(cfg, num_classes, weights="none")
+    model.load_state_dict(load_file(RunFolder(run_dir).fold(fold) / "model.safetensors"))
+    return model.eval()

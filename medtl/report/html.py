@@ -41,6 +41,7 @@ class CohortSummary:
     ci_low: float | None
     ci_high: float | None
     threshold: float
+    aggregate: str = "mean"
 
 
 def read_cohort_summary(summary: dict[str, Any]) -> CohortSummary:
@@ -59,6 +60,7 @@ def read_cohort_summary(summary: dict[str, Any]) -> CohortSummary:
         ci_low=_number(ci[0]),
         ci_high=_number(ci[1]),
         threshold=0.5 if threshold is None else threshold,
+        aggregate=str(summary.get("aggregate") or "mean"),
     )
 
 
@@ -86,7 +88,7 @@ def write_report(run_dir: str | Path, pseudonymize_key: str | None = None) -> Pa
     if len(set(pages.values())) != len(pages):
         raise ValueError(f"patient ids {sorted(pages)} collide once made safe as file names")
     reports = run_dir / "reports"
-    patients = write_patients_table(pred, reports, cohort.threshold, positive=positive)
+    patients = write_patients_table(pred, reports, cohort.threshold, aggregate_how=cohort.aggregate, positive=positive)
     _remove_earlier_pages(reports)
     for row in patients.itertuples(index=False):
         images = pred[pred["patient_id"] == row.patient_id]

@@ -6,9 +6,8 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
-from medtl.engine.cv import load_fold_model
 from medtl.engine.datasets import case_items
-from medtl.engine.setup import Pipelines
+from medtl.engine.setup import Pipelines, load_fold_model
 from medtl.explain import resize_to_image, saliency
 from medtl.io import read_image
 from medtl.io.image import ImageData
