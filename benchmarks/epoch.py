@@ -17,7 +17,8 @@ from torch import nn
 from benchmarks.cohorts import Cohort, engine_config
 from benchmarks.measure import Ratio, heading, interleaved_medians
 from medtl.engine import transforms as mt
-from medtl.engine.loop import TrainSettings, train
+from medtl.engine.loop import train
+from medtl.engine.settings import TrainSettings
 from medtl.engine.setup import Pipelines, build_model, case_cache
 
 PATIENTS = 40  # two images each

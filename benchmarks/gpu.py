@@ -28,7 +28,8 @@ from torch.utils.data import DataLoader, Dataset
 
 from benchmarks.cohorts import Cohort, engine_config
 from benchmarks.measure import Ratio, heading, markdown_table, quiet_library_notices
-from medtl.engine.loop import TrainSettings, autocast_for, train
+from medtl.engine.loop import train
+from medtl.engine.settings import TrainSettings, autocast_for
 from medtl.engine.setup import Pipelines, case_cache
 from medtl.models import conv_macs, create_model
 

@@ -14,7 +14,8 @@ from benchmarks.cohorts import Cohort
 from benchmarks.measure import Ratio, heading
 from medtl.config import ExperimentConfig
 from medtl.engine.datasets import CaseCache
-from medtl.engine.loop import TrainSettings, class_weights, predict_proba, train
+from medtl.engine.loop import class_weights, predict_proba, train
+from medtl.engine.settings import TrainSettings
 from medtl.engine.setup import Pipelines, build_model, case_cache
 from medtl.evaluate import auc_value, make_splits
 from medtl.models import cached_weights

@@ -3,7 +3,8 @@ import pytest
 import torch
 from torch import nn
 
-from medtl.engine.loop import TrainSettings, predict_proba, train
+from medtl.engine.loop import predict_proba, train
+from medtl.engine.settings import TrainSettings
 
 
 class TinyNet(nn.Module):

@@ -4,7 +4,8 @@ import pytest
 import torch
 
 from medtl.config import ExperimentConfig
-from medtl.engine.loop import TrainSettings, train
+from medtl.engine.loop import train
+from medtl.engine.settings import TrainSettings
 from medtl.engine.seg_summary import seg_cv_summary
 from medtl.engine.segmentation import SegSettings, predict_masks, segmentation_loss
 from medtl.evaluate import segmentation_metrics

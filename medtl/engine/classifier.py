@@ -13,7 +13,8 @@ from medtl.data.case_table import CaseTable
 from medtl.engine.cv import prediction_frame
 from medtl.engine.datasets import case_items
 from medtl.engine.labels import resolve_classes
-from medtl.engine.loop import TrainSettings, class_weights, predict_proba, train
+from medtl.engine.loop import class_weights, predict_proba, train
+from medtl.engine.settings import TrainSettings
 from medtl.engine.setup import Pipelines, build_model, case_cache
 
 
@@ -25,7 +26,7 @@ class Classifier:
     """Image/volume classifier fine-tuned from a pretrained backbone.
 
     `config` takes any subset of the experiment keys (see `configs/defaults.yaml`); `fit` returns self and sets
-    `classes_`, `positive_`, `model_`, `history_`; `predict_proba` returns the tidy predictions table.
+    `config_`, `classes_`, `positive_`, `model_`, `history_`; `predict_proba` returns the tidy predictions table.
 
     Example:
         >>> clf = Classifier({"model": {"backbone": "resnet18"}, "train": {"epochs": 2}})
@@ -43,7 +44,7 @@ class Classifier:
     def fit(self, table: CaseTable, checkpoint: Path | None = None, progress: bool = False) -> "Classifier":
         """Fine-tune on every case of `table` (labels required). With `checkpoint` (a folder), every epoch is
         saved there and an interrupted fit resumes from it."""
-        cfg = self._cfg()
+        cfg = self.config_ = self._cfg()
         self.classes_, self.positive_ = resolve_classes(table, cfg["data.positive_label"])
         self.pipelines_ = Pipelines.from_config(cfg)
         self.settings_ = TrainSettings.from_config(cfg)
@@ -63,7 +64,7 @@ class Classifier:
         if not hasattr(self, "model_"):
             raise NotFittedError("this Classifier is not fitted yet; call fit(table) before predict_proba")
         items = case_items(table, self.classes_, with_mask=False)
-        data = case_cache(self._cfg(), items, self.pipelines_, progress=False).subset(np.arange(len(items)),
+        data = case_cache(self.config_, items, self.pipelines_, progress=False).subset(np.arange(len(items)),
                                                                                       self.pipelines_.eval)
         proba = predict_proba(self.model_, data, self.settings_)
         return prediction_frame(table, np.arange(len(table)), proba, self.classes_, fold=-1)

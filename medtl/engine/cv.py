@@ -18,7 +18,8 @@ from medtl.engine.checkpoint import remove_checkpoint
 from medtl.engine.datasets import case_items
 from medtl.engine.explain_run import explain_with_fold_models, top_cases
 from medtl.engine.labels import resolve_classes
-from medtl.engine.loop import TrainSettings, class_weights, predict_proba, train
+from medtl.engine.loop import class_weights, predict_proba, train
+from medtl.engine.settings import TrainSettings
 from medtl.engine.run_folder import RunFolder
 from medtl.engine.setup import Pipelines, build_model, case_cache
 from medtl.evaluate import Splits, check_leakage, format_summary, make_splits, summarize_cv

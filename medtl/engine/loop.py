@@ -2,76 +2,24 @@
 `Classifier`."""
 from __future__ import annotations
 
-import math
 import time
 from pathlib import Path
-from contextlib import nullcontext
-from dataclasses import dataclass, fields
 from typing import Any
 
 import numpy as np
 import pandas as pd
 import torch
-from torch import nn
 from monai.data import list_data_collate
+from torch import nn
 from torch.nn.parallel import DistributedDataParallel
 from torch.utils.data import DataLoader, Dataset, DistributedSampler
 from tqdm.auto import tqdm
 
-from medtl.config import ExperimentConfig
 from medtl.engine.checkpoint import load_checkpoint, save_checkpoint
 from medtl.engine.distributed import is_distributed, is_main_process, sync_buffers
+from medtl.engine.probe import train_linear_probe
+from medtl.engine.settings import TrainSettings, autocast_for, lr_factor
 from medtl.engine.strategy import apply_phase, phase_for_epoch, set_train_mode
-
-
-@dataclass(frozen=True)
-class TrainSettings:
-    """The `train.*` section of a config, typed.
-
-    Example:
-        >>> TrainSettings.from_config(ExperimentConfig.from_dict({"train": {"epochs": 2}})).epochs
-        2
-    """
-
-    strategy: str = "full"
-    epochs: int = 5
-    head_epochs: int = 1
-    batch_size: int = 16
-    lr: float = 1e-3
-    weight_decay: float = 1e-4
-    warmup_epochs: int = 0
-    device: str = "auto"
-    num_workers: int = 0
-
-    @classmethod
-    def from_config(cls, cfg: ExperimentConfig) -> "TrainSettings":
-        return cls(**{f.name: cfg[f"train.{f.name}"] for f in fields(cls)})
-
-    @property
-    def torch_device(self) -> torch.device:
-        if self.device == "auto":
-            return torch.device("cuda" if torch.cuda.is_available() else "cpu")
-        return torch.device(self.device)
-
-
-def autocast_for(device: torch.device):
-    """bf16 autocast on GPUs that support it; full precision elsewhere."""
-    if device.type == "cuda" and torch.cuda.is_bf16_supported():
-        return torch.autocast("cuda", dtype=torch.bfloat16)
-    return nullcontext()
-
-
-def lr_factor(step: int, total: int, warmup: int) -> float:
-    """Linear warm-up, then cosine decay to 1% of the peak.
-
-    Example:
-        >>> [round(lr_factor(s, 10, 2), 2) for s in (0, 1, 2, 9)]
-        [0.5, 1.0, 1.0, 0.04]
-    """
-    if step < warmup:
-        return (step + 1) / warmup
-    progress = (step - warmup) / max(1, total - warmup)
-    return 0.01 + 0.99 * 0.5 * (1.0 + math.cos(math.pi * progress))
 
 
 def class_weights(y: np.ndarray, n_classes: int) -> torch.Tensor:
@@ -118,8 +66,6 @@ def train(
         ['epoch', 'loss', 'lr', 'seconds', 'images_per_s']
     """
     if settings.strategy == "linear_probe" and criterion is None:
-        from medtl.engine.probe import train_linear_probe
-
         return train_linear_probe(model, data, settings, head, loss_weights)
     device = settings.torch_device
     model.to(device)

@@ -9,7 +9,7 @@ import torch
 from torch import nn
 from torch.utils.data import DataLoader, Dataset, TensorDataset
 
-from medtl.engine.loop import TrainSettings, autocast_for, lr_factor
+from medtl.engine.settings import TrainSettings, autocast_for, lr_factor
 
 
 @torch.no_grad()

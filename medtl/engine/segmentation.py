@@ -28,7 +28,8 @@ from medtl.data import summarize
 from medtl.data.case_table import CaseTable
 from medtl.engine.cv import CVResult, load_table, save_fold, say
 from medtl.engine.datasets import case_items
-from medtl.engine.loop import TrainSettings, autocast_for, train
+from medtl.engine.loop import train
+from medtl.engine.settings import TrainSettings, autocast_for
 from medtl.engine.run_folder import RunFolder
 from medtl.engine.seg_summary import format_seg_summary, seg_cv_summary
 from medtl.engine.setup import Pipelines, build_model, case_cache
