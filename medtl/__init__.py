@@ -24,6 +24,7 @@ _API = {
     "get_spec": "medtl.models",
     "Classifier": "medtl.engine.classifier",
     "run_cv": "medtl.engine.cv",
+    "predict": "medtl.engine.predict_run",
     "saliency": "medtl.explain",
     "make_xray": "medtl.synth",
     "make_mri": "medtl.synth",

@@ -45,7 +45,7 @@ def test_two_gloo_processes_train_identical_models(tmp_path):
     mp.spawn(_worker, args=(_free_port(), cfg, str(out), str(dump)), nprocs=2, join=True)
     a, b = load_file(dump / "rank0.safetensors"), load_file(dump / "rank1.safetensors")
     assert all(torch.equal(a[k], b[k]) for k in a)  # BatchNorm buffers included
-    assert sorted(p.name for p in out.iterdir()) == ["cases.csv", "config.yaml", "history.csv", "model.json",
-                                                     "model.safetensors"]
+    assert sorted(p.name for p in out.iterdir()) == ["cases.csv", "config.yaml", "history.csv", "history.png",
+                                                     "model.json", "model.safetensors"]
     saved = load_file(out / "model.safetensors")
     assert all(torch.equal(saved[k], a[k]) for k in a)

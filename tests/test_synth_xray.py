@@ -13,6 +13,7 @@ from pydicom.pixels import apply_modality_lut
 from scipy import ndimage
 
 from medtl.synth import make_xray
+from medtl.synth.phantoms_xray import LESION_KINDS
 
 
 @pytest.fixture(scope="module")
@@ -123,11 +124,11 @@ def test_png_cohort_has_8_and_16_bit_images(tmp_path: Path) -> None:
 
 
 def test_source_task_is_balanced_and_its_findings_match_labels(tmp_path: Path) -> None:
-    out = make_xray(tmp_path / "source", patients=8, size=64, images_per_patient=(1, 1), task="source")
+    out = make_xray(tmp_path / "source", patients=10, size=64, images_per_patient=(1, 1), task="source")
     cases = pd.read_csv(out / "cases.csv", dtype=str)
     findings = json.loads((out / "findings.json").read_text())
     assert cases.groupby("label")["patient_id"].nunique().to_dict() == {
-        "cardiomegaly": 2, "effusion": 2, "mass": 2, "normal": 2}
+        "cardiomegaly": 2, "effusion": 2, "granuloma": 2, "mass": 2, "normal": 2}
     for row in cases.itertuples():
         kinds = {f["kind"] for f in findings[Path(row.path).stem]}
         mask = np.asarray(Image.open(out / row.mask))
@@ -135,8 +136,9 @@ def test_source_task_is_balanced_and_its_findings_match_labels(tmp_path: Path) -
         assert mask.any() == (row.label != "normal")
         for finding in findings[Path(row.path).stem]:
             assert mask[tuple(finding["center"])] == 255
-            if row.label == "mass":
-                assert 0.08 * 64 <= finding["radius"] <= 0.12 * 64
+            if row.label in ("mass", "granuloma"):
+                low, high = LESION_KINDS[row.label].radius_share
+                assert low * 64 <= finding["radius"] <= high * 64
 
 
 def test_rerun_replaces_a_cohort_but_never_foreign_files(tmp_path: Path) -> None:
@@ -157,7 +159,7 @@ def test_rerun_replaces_a_cohort_but_never_foreign_files(tmp_path: Path) -> None
     ("kwargs", "message"),
     [({"fmt": "jpeg"}, "fmt must be one of"), ({"task": "tb"}, "task must be one of"),
      ({"size": 16}, "size must be at least 32"), ({"images_per_patient": (3, 1)}, "images_per_patient"),
-     ({"prevalence": 1.0}, "prevalence"), ({"patients": 3, "task": "source"}, "patients must be at least 4")],
+     ({"prevalence": 1.0}, "prevalence"), ({"patients": 4, "task": "source"}, "patients must be at least 5")],
 )
 def test_bad_arguments_are_named(tmp_path: Path, kwargs: dict, message: str) -> None:
     with pytest.raises(ValueError, match=message):

@@ -5,7 +5,8 @@ import argparse
 import importlib
 import sys
 
-COMMANDS = ("synth", "scan", "train", "cv", "explain", "report", "demo", "weights", "pretrain", "compare")
+COMMANDS = ("synth", "scan", "train", "cv", "explain", "report", "demo", "weights", "pretrain", "compare", "predict",
+            "lr_find")
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -24,7 +24,7 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     _add_common(xray, default_patients=40, formats=("dicom", "png"))
     xray.add_argument("--size", type=int, default=128, help="image side in pixels (default 128)")
     xray.add_argument("--task", choices=("nodule", "source"), default="nodule",
-                      help="nodule: normal/nodule; source: normal/cardiomegaly/effusion/mass (default nodule)")
+                      help="nodule: normal/nodule; source: normal/cardiomegaly/effusion/mass/granuloma (default nodule)")
     mri = kinds.add_parser("mri", help="brain-MRI phantoms, normal vs lesion")
     _add_common(mri, default_patients=12, formats=("nifti", "dicom"))
     mri.add_argument("--oblique", action="store_true", help="write rotated, non-RAS affines")

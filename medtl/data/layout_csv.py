@@ -15,9 +15,10 @@ from medtl.data.case_table import Problem
 PATH_COLUMNS = ("path", "image")
 
 
-def read_manifest(csv_path: Path) -> pd.DataFrame:
+def read_manifest(csv_path: Path, label_required: bool = True) -> pd.DataFrame:
     """The manifest as strings (ids such as "007" stay as written; empty cells are ""), with its path column
-    named "path"; a clear ValueError when the file is unreadable or lacks a column.
+    named "path"; a clear ValueError when the file is unreadable or lacks a column (`label` only when
+    `label_required`).
 
     Example:
         >>> read_manifest(Path("data/cases.csv")).columns.tolist()  # doctest: +SKIP
@@ -25,9 +26,9 @@ def read_manifest(csv_path: Path) -> pd.DataFrame:
     """
     df = _read_strings(csv_path)
     path_column = next((c for c in PATH_COLUMNS if c in df.columns), None)
-    if path_column is None or "label" not in df.columns:
-        raise ValueError(f"{csv_path}: a manifest needs columns 'path' (or 'image') and 'label'; "
-                         f"it has {list(df.columns)}")
+    if path_column is None or (label_required and "label" not in df.columns):
+        needed = "'path' (or 'image') and 'label'" if label_required else "'path' (or 'image')"
+        raise ValueError(f"{csv_path}: a manifest needs columns {needed}; it has {list(df.columns)}")
     return df.rename(columns={path_column: "path"})
 
 
@@ -59,11 +60,12 @@ def _read_strings(csv_path: Path) -> pd.DataFrame:
     return df.apply(lambda column: column.str.strip())
 
 
-def scan_csv_manifest(csv_path: Path) -> tuple[list[dict[str, Any]], list[Problem]]:
+def scan_csv_manifest(csv_path: Path, label_required: bool = True) -> tuple[list[dict[str, Any]], list[Problem]]:
     """Rows and problems for the cases a manifest lists; relative paths are relative to the CSV's folder.
 
     patient_id is the manifest's where given, else the DICOM PatientID, else the file stem. A row whose file is
-    missing or unreadable, whose label is empty, or whose mask does not match its image is a problem.
+    missing or unreadable, whose label is empty (when `label_required`; otherwise its label is None), or whose
+    mask does not match its image is a problem.
 
     Example:
         >>> rows, problems = scan_csv_manifest(Path("data/cases.csv"))  # doctest: +SKIP
@@ -71,20 +73,21 @@ def scan_csv_manifest(csv_path: Path) -> tuple[list[dict[str, Any]], list[Proble
         [Problem(path='data/missing.png', reason='cases.csv line 4: file not found')]
     """
     rows, problems = [], []
-    for index, entry in read_manifest(csv_path).iterrows():
+    for index, entry in read_manifest(csv_path, label_required).iterrows():
         where = f"{csv_path.name} line {int(index) + 2}"  # line 1 is the header
-        row = _manifest_row(entry, csv_path, where, problems)
+        row = _manifest_row(entry, csv_path, where, problems, label_required)
         if row is not None:
             rows.append(row)
     return rows, problems
 
 
-def _manifest_row(entry: pd.Series, csv_path: Path, where: str, problems: list[Problem]) -> dict[str, Any] | None:
+def _manifest_row(entry: pd.Series, csv_path: Path, where: str, problems: list[Problem],
+                  label_required: bool) -> dict[str, Any] | None:
     if not entry["path"]:
         problems.append(Problem(str(csv_path), f"{where}: empty path"))
         return None
     image = _resolved(csv_path.parent, entry["path"])
-    if not entry["label"]:
+    if label_required and not entry.get("label"):
         problems.append(Problem(str(image), f"{where}: empty label"))
         return None
     header = header_or_problem(image, where, problems)
@@ -100,7 +103,7 @@ def _manifest_row(entry: pd.Series, csv_path: Path, where: str, problems: list[P
         patient, source = entry["patient_id"], MANIFEST
     else:
         patient, source = patient_of(header, image_stem(image), FILE_NAME)
-    return case_row(header, label=entry["label"], patient_id=patient, patient_id_source=source, mask=mask)
+    return case_row(header, label=entry.get("label") or None, patient_id=patient, patient_id_source=source, mask=mask)
 
 
 def _resolved(base: Path, path: str) -> Path:

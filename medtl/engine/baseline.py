@@ -15,7 +15,8 @@ BASELINE_FOLDER = "baseline_scratch"
 def run_with_scratch_baseline(cfg: ExperimentConfig, out: str | Path, overwrite: bool = False,
                               progress: bool = True) -> tuple[CVResult, CVResult, dict[str, Any]]:
     """Cross-validate `cfg` into `out`, then the same backbone with `model.weights=none` on the same splits
-    into `out/baseline_scratch`, and compare them (paired DeLong test and bootstrap CI of the AUC difference,
+    into `out/baseline_scratch`, and compare them. The baseline trains every layer (`train.strategy=full`):
+    a frozen random backbone would be a straw man, not training from scratch. Then compare the two runs (paired DeLong test and bootstrap CI of the AUC difference,
     written to `out/compare_baseline_scratch.json`).
 
     Example:
@@ -24,7 +25,7 @@ def run_with_scratch_baseline(cfg: ExperimentConfig, out: str | Path, overwrite:
     """
     out = Path(out)
     pretrained = run_cv(cfg, out, overwrite=overwrite, progress=progress)
-    scratch_cfg = cfg.with_overrides(["model.weights=none", f"name={cfg['name']}_scratch"])
+    scratch_cfg = cfg.with_overrides(["model.weights=none", "train.strategy=full", f"name={cfg['name']}_scratch"])
     scratch = run_cv(scratch_cfg, out / BASELINE_FOLDER, splits=Splits.from_json(out / "splits.json"),
                      progress=progress)
     comparison = compare_runs(out, out / BASELINE_FOLDER)

@@ -1,9 +1,10 @@
 """Per-epoch training checkpoints, so a killed run resumes from its last finished epoch.
 
 Each checkpoint holds the model (safetensors) and, in a weights-only torch file, the optimizer state, the
-finished epoch, the strategy phase and the history so far. Random state needs no saving: `train` reseeds
-torch and the augmentation from (seed, epoch) at the start of every epoch, so epoch e+1 after a resume draws
-exactly what it would have drawn without the interruption.
+finished epoch, the strategy phase, the history so far and, with validation, the model selection (best epoch,
+its metric and weights, epochs since it). Random state needs no saving: `train` reseeds torch and the
+augmentation from (seed, epoch) at the start of every epoch, so epoch e+1 after a resume draws exactly what it
+would have drawn without the interruption.
 """
 from __future__ import annotations
 
@@ -28,12 +29,14 @@ class Resumed:
     phase: Any
     optimizer_state: dict[str, Any]
     history: list[dict[str, float]]
+    selection: dict[str, Any] | None
 
 
 def save_checkpoint(folder: Path, model: nn.Module, optimizer: torch.optim.Optimizer, epoch: int, phase: Any,
-                    history: list[dict[str, float]]) -> None:
-    """Write the checkpoint of finished `epoch` (1-based); files are replaced atomically, so a kill during the
-    write leaves the previous checkpoint intact.
+                    history: list[dict[str, float]], selection: dict[str, Any] | None = None) -> None:
+    """Write the checkpoint of finished `epoch` (1-based), with `selection` (`ModelSelection.state_dict()`)
+    when the run validates; files are replaced atomically, so a kill during the write leaves the previous
+    checkpoint intact.
 
     Example:
         >>> save_checkpoint(Path("runs/x/fold_0"), model, optimizer, 3, phase, rows)  # doctest: +SKIP
@@ -42,7 +45,7 @@ def save_checkpoint(folder: Path, model: nn.Module, optimizer: torch.optim.Optim
     tmp_model, tmp_state = folder / f".{MODEL_FILE}.tmp", folder / f".{STATE_FILE}.tmp"
     save_file({k: v.detach().cpu().contiguous() for k, v in model.state_dict().items()}, tmp_model)
     torch.save({"epoch": epoch, "phase": [phase.backbone_trains, phase.backbone_lr_factor],
-                "optimizer": optimizer.state_dict(), "history": history}, tmp_state)
+                "optimizer": optimizer.state_dict(), "history": history, "selection": selection}, tmp_state)
     os.replace(tmp_model, folder / MODEL_FILE)
     os.replace(tmp_state, folder / STATE_FILE)
 
@@ -58,7 +61,8 @@ def load_checkpoint(folder: Path, model: nn.Module) -> Resumed | None:
         return None
     state = torch.load(folder / STATE_FILE, weights_only=True)
     model.load_state_dict(load_file(folder / MODEL_FILE))
-    return Resumed(int(state["epoch"]), tuple(state["phase"]), state["optimizer"], list(state["history"]))
+    return Resumed(int(state["epoch"]), tuple(state["phase"]), state["optimizer"], list(state["history"]),
+                   state.get("selection"))
 
 
 def remove_checkpoint(folder: Path) -> None:

@@ -10,12 +10,14 @@ import torch
 
 from medtl.config import ExperimentConfig
 from medtl.data.case_table import CaseTable
-from medtl.engine.cv import prediction_frame
 from medtl.engine.datasets import case_items
+from medtl.engine.imbalance import balancing
 from medtl.engine.labels import resolve_classes
-from medtl.engine.loop import class_weights, predict_proba, train
+from medtl.engine.loop import predict_proba, train
+from medtl.engine.predictions import prediction_frame
 from medtl.engine.settings import TrainSettings
 from medtl.engine.setup import Pipelines, build_model, case_cache
+from medtl.engine.validation import auc_validation, validation_rows
 
 
 class NotFittedError(RuntimeError):
@@ -41,22 +43,28 @@ class Classifier:
             return self.config
         return ExperimentConfig.from_dict(self.config or {})
 
-    def fit(self, table: CaseTable, checkpoint: Path | None = None, progress: bool = False) -> "Classifier":
-        """Fine-tune on every case of `table` (labels required). With `checkpoint` (a folder), every epoch is
-        saved there and an interrupted fit resumes from it."""
+    def fit(self, table: CaseTable, checkpoint: Path | None = None, progress: bool = False,
+            log_dir: Path | None = None) -> "Classifier":
+        """Fine-tune on every case of `table` (labels required), or, with `train.val_fraction`, on all but the
+        patients held out to validate every epoch. With `checkpoint` (a folder), every epoch is saved there and
+        an interrupted fit resumes from it; with `train.tensorboard`, event files go to `log_dir`."""
         cfg = self.config_ = self._cfg()
         self.classes_, self.positive_ = resolve_classes(table, cfg["data.positive_label"])
         self.pipelines_ = Pipelines.from_config(cfg)
         self.settings_ = TrainSettings.from_config(cfg)
         items = case_items(table, self.classes_, with_mask=False)
         y = np.array([item["y"] for item in items])
+        cache = case_cache(cfg, items, self.pipelines_, progress=progress)
+        fit_rows, check_rows = validation_rows(table, np.arange(len(items)), self.settings_.val_fraction, cfg["seed"])
+        validation = auc_validation(cache.subset(check_rows, self.pipelines_.eval), self.settings_, table, check_rows,
+                                    self.classes_, self.positive_, cfg["cv.aggregate"]) if len(check_rows) else None
+        balance = balancing(self.settings_.imbalance, y[fit_rows], len(self.classes_))
         torch.manual_seed(cfg["seed"])
         self.model_ = build_model(cfg, len(self.classes_))
-        data = case_cache(cfg, items, self.pipelines_, progress=progress).subset(np.arange(len(items)),
-                                                                                 self.pipelines_.train)
-        self.history_ = train(self.model_, data, self.settings_, head=self.model_.spec.classifier,
-                              loss_weights=class_weights(y, len(self.classes_)), progress=progress,
-                              seed=cfg["seed"], checkpoint=checkpoint)
+        self.history_ = train(self.model_, cache.subset(fit_rows, self.pipelines_.train), self.settings_,
+                              head=self.model_.spec.classifier, loss_weights=balance.loss_weights,
+                              sample_weights=balance.sample_weights, progress=progress, seed=cfg["seed"],
+                              checkpoint=checkpoint, validation=validation, log_dir=log_dir)
         return self
 
     def predict_proba(self, table: CaseTable) -> pd.DataFrame:

@@ -18,10 +18,14 @@ from medtl.engine.checkpoint import remove_checkpoint
 from medtl.engine.datasets import case_items
 from medtl.engine.explain_run import explain_with_fold_models, top_cases
 from medtl.engine.labels import resolve_classes
-from medtl.engine.loop import class_weights, predict_proba, train
-from medtl.engine.settings import TrainSettings
+from medtl.engine.training_plots import plot_history
+from medtl.engine.imbalance import balancing
+from medtl.engine.loop import predict_proba, train
+from medtl.engine.predictions import prediction_frame
 from medtl.engine.run_folder import RunFolder
+from medtl.engine.settings import TrainSettings
 from medtl.engine.setup import Pipelines, build_model, case_cache
+from medtl.engine.validation import auc_validation, best_epoch_note, validation_rows
 from medtl.evaluate import Splits, check_leakage, format_summary, make_splits, summarize_cv
 from medtl.report import write_report
 
@@ -69,23 +73,6 @@ def load_table(cfg: ExperimentConfig) -> CaseTable:
     if not cfg["data.root"]:
         raise ValueError(f"{cfg.source}: data.root is not set; point it at the folder of images to use")
     return scan_folder(cfg["data.root"], layout=cfg["data.layout"], manifest=cfg["data.manifest"])
-
-
-def prediction_frame(table: CaseTable, rows: np.ndarray, proba: np.ndarray, classes: list[str], fold: int) -> pd.DataFrame:
-    """The tidy predictions table: case_id, patient_id, fold, label, y_true, p_<class>.
-
-    Example:
-        >>> prediction_frame(table, np.arange(2), np.full((2, 2), 0.5), ["normal", "nodule"], 0)  # doctest: +SKIP
-    """
-    cases = table.df.iloc[rows]
-    frame = pd.DataFrame({"case_id": cases["case_id"].to_numpy(), "patient_id": cases["patient_id"].to_numpy(),
-                          "fold": fold})
-    if "label" in cases:
-        frame["label"] = cases["label"].to_numpy()
-        frame["y_true"] = [classes.index(v) if v in classes else -1 for v in cases["label"]]
-    for i, name in enumerate(classes):
-        frame[f"p_{name}"] = proba[:, i]
-    return frame
 
 
 def run_cv(
@@ -143,18 +130,23 @@ def run_cv(
             frames.append(pd.read_csv(finished, dtype={"case_id": str, "patient_id": str, "label": str}))
             say(progress, f"fold {k + 1}: already finished, kept")
             continue
+        fit_rows, check_rows = validation_rows(table, train_rows, settings.val_fraction, seed + k)
+        validation = auc_validation(cache.subset(check_rows, pipes.eval), settings, table, check_rows, classes,
+                                    positive, cfg["cv.aggregate"]) if len(check_rows) else None
+        balance = balancing(settings.imbalance, y[fit_rows], len(classes))
         torch.manual_seed(seed + k)
         model = build_model(cfg, len(classes))
-        history = train(model, cache.subset(train_rows, pipes.train), settings, head=model.spec.classifier,
-                        loss_weights=class_weights(y[train_rows], len(classes)), progress=progress,
-                        desc=f"fold {k + 1}/{fold_of.max() + 1}", seed=seed + k, checkpoint=run.fold(k))
+        history = train(model, cache.subset(fit_rows, pipes.train), settings, head=model.spec.classifier,
+                        loss_weights=balance.loss_weights, sample_weights=balance.sample_weights, progress=progress,
+                        desc=f"fold {k + 1}/{fold_of.max() + 1}", seed=seed + k, checkpoint=run.fold(k),
+                        validation=validation, log_dir=run.root / "tensorboard" / f"fold_{k}")
         proba = predict_proba(model, cache.subset(val_rows, pipes.eval), settings)
         frame = prediction_frame(table, val_rows, proba, classes, k)
         save_fold(run.fold(k), model, history, frame)
         remove_checkpoint(run.fold(k))
         frames.append(frame)
-        say(progress, f"fold {k + 1}: {len(train_rows)} train / {len(val_rows)} held-out cases, "
-                       f"final loss {history['loss'].iloc[-1]:.3f}")
+        say(progress, f"fold {k + 1}: {len(fit_rows)} train / {len(check_rows)} validation / {len(val_rows)} "
+                       f"held-out cases, final loss {history['loss'].iloc[-1]:.3f}{best_epoch_note(history)}")
 
     oof = pd.concat(frames).sort_values("case_id").reset_index(drop=True)
     oof.to_csv(run.oof, index=False)
@@ -169,10 +161,12 @@ def run_cv(
 
 
 def save_fold(folder: Path, model: torch.nn.Module, history: pd.DataFrame, frame: pd.DataFrame) -> None:
-    """Write a fold's model (safetensors), training history, held-out predictions and weight-loading report."""
+    """Write a fold's model (safetensors), training history (history.csv and history.png), held-out predictions
+    and weight-loading report."""
     folder.mkdir(parents=True, exist_ok=True)
     save_file({k: v.detach().cpu().contiguous() for k, v in model.state_dict().items()}, folder / "model.safetensors")
     history.to_csv(folder / "history.csv", index=False)
+    plot_history(history, folder / "history.png")
     frame.to_csv(folder / "val_predictions.csv", index=False)
     if model.load_report is not None:
         (folder / "load_report.json").write_text(model.load_report.to_json())

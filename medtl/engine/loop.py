@@ -2,7 +2,9 @@
 `Classifier`."""
 from __future__ import annotations
 
+import math
 import time
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -12,13 +14,16 @@ import torch
 from monai.data import list_data_collate
 from torch import nn
 from torch.nn.parallel import DistributedDataParallel
-from torch.utils.data import DataLoader, Dataset, DistributedSampler
+from torch.utils.data import DataLoader, Dataset, DistributedSampler, WeightedRandomSampler
 from tqdm.auto import tqdm
 
 from medtl.engine.checkpoint import load_checkpoint, save_checkpoint
 from medtl.engine.distributed import is_distributed, is_main_process, sync_buffers
+from medtl.engine.monitor import TrainingMonitor
 from medtl.engine.probe import train_linear_probe
-from medtl.engine.settings import TrainSettings, autocast_for, lr_factor
+from medtl.engine.schedule import lr_factor
+from medtl.engine.selection import ModelSelection, Validation
+from medtl.engine.settings import TrainSettings, autocast_for, memory_format_for
 from medtl.engine.strategy import apply_phase, phase_for_epoch, set_train_mode
 
 
@@ -34,6 +39,29 @@ def class_weights(y: np.ndarray, n_classes: int) -> torch.Tensor:
     return torch.tensor(weights, dtype=torch.float32)
 
 
+def training_loader(data: Dataset, settings: TrainSettings, seed: int | None = None,
+                    sample_weights: Sequence[float] | None = None) -> DataLoader:
+    """Training batches of `data`: shuffled, sharded across processes under DDP, or, with `sample_weights`
+    (one per item), drawn with replacement in proportion to them (torch's `WeightedRandomSampler`).
+
+    Example:
+        >>> loader = training_loader(train_ds, TrainSettings(batch_size=8), sample_weights=weights)  # doctest: +SKIP
+    """
+    sampler = None
+    if sample_weights is not None:
+        if is_distributed():
+            raise ValueError("train.imbalance sampler does not combine with DDP (torchrun), whose processes each "
+                             "draw a shard of the data; use train.imbalance loss")
+        if len(sample_weights) != len(data):
+            raise ValueError(f"{len(sample_weights)} sample weights for {len(data)} training items")
+        sampler = WeightedRandomSampler(torch.as_tensor(sample_weights, dtype=torch.double), num_samples=len(data))
+    elif is_distributed():
+        sampler = DistributedSampler(data, shuffle=True, seed=seed or 0)
+    return DataLoader(data, batch_size=settings.batch_size, shuffle=sampler is None, sampler=sampler,
+                      num_workers=settings.num_workers, drop_last=len(data) > settings.batch_size,
+                      pin_memory=settings.torch_device.type == "cuda", collate_fn=list_data_collate)
+
+
 def train(
     model: nn.Module,
     data: Dataset,
@@ -46,19 +74,30 @@ def train(
     target_key: str = "y",
     seed: int | None = None,
     checkpoint: Path | None = None,
+    sample_weights: Sequence[float] | None = None,
+    validation: Validation | None = None,
+    log_dir: Path | None = None,
 ) -> pd.DataFrame:
     """Fine-tune `model` in place on `data` (dicts with `image` and the target at `target_key`); returns the
     per-epoch history.
 
     The loss is cross-entropy weighted by `loss_weights`, unless `criterion` replaces it (e.g. MONAI's
-    `DiceCELoss` with `target_key="mask"` for segmentation). Items that are lists of dicts (several random
-    patches of one volume) are flattened into the batch. A non-finite loss stops training with an error naming
-    the epoch and batch.
+    `DiceCELoss` with `target_key="mask"` for segmentation); `sample_weights` (one per item) draw the batches
+    with replacement instead of shuffling (see `medtl.engine.imbalance`). Items that are lists of dicts
+    (several random patches of one volume) are flattened into the batch. A non-finite loss stops training with
+    an error naming the epoch and batch. Optimizer, schedule, precision, memory layout and `torch.compile`
+    follow `settings`.
+
+    With `validation`, its metric is measured after every epoch and added to the history; the best epoch's
+    weights are restored at the end (`settings.select_best`) and training stops after `settings.patience`
+    epochs without improvement. With `settings.tensorboard`, loss, lr and the history go to TensorBoard event
+    files in `log_dir`.
 
     Under `torchrun` (see `medtl.engine.distributed`) each process trains on its shard of `data` with DDP and
-    all end with identical weights; only rank 0 writes checkpoints. With `seed`, every epoch starts by reseeding torch and the dataset's random transforms from (seed, epoch),
-    so a run is repeatable on the CPU. With `checkpoint` (a folder), every finished epoch is saved there and a
-    later call resumes after the last saved epoch, ending with the same weights as an uninterrupted run.
+    all end with identical weights; only rank 0 writes checkpoints. With `seed`, every epoch starts by reseeding
+    torch and the dataset's random transforms from (seed, epoch), so a run is repeatable on the CPU. With
+    `checkpoint` (a folder), every finished epoch is saved there (validation state included) and a later call
+    resumes after the last saved epoch, ending with the same weights as an uninterrupted run.
 
     Example:
         >>> history = train(model, train_ds, TrainSettings(epochs=2), head="fc")  # doctest: +SKIP
@@ -66,70 +105,87 @@ def train(
         ['epoch', 'loss', 'lr', 'seconds', 'images_per_s']
     """
     if settings.strategy == "linear_probe" and criterion is None:
-        return train_linear_probe(model, data, settings, head, loss_weights)
+        return train_linear_probe(model, data, settings, head, loss_weights, sample_weights, validation, log_dir)
     device = settings.torch_device
-    model.to(device)
-    sampler = DistributedSampler(data, shuffle=True, seed=seed or 0) if is_distributed() else None
-    loader = DataLoader(data, batch_size=settings.batch_size, shuffle=sampler is None, sampler=sampler,
-                        num_workers=settings.num_workers, drop_last=len(data) > settings.batch_size,
-                        pin_memory=device.type == "cuda", collate_fn=list_data_collate)
+    memory_format = memory_format_for(settings.channels_last, device, model)
+    model.to(device, memory_format=memory_format or torch.preserve_format)
+    loader = training_loader(data, settings, seed, sample_weights)
     if criterion is None:
         criterion = nn.CrossEntropyLoss(weight=None if loss_weights is None else loss_weights.to(device))
     elif loss_weights is not None:
         raise ValueError("pass either loss_weights (for the default cross-entropy) or criterion, not both")
-    total_steps = settings.epochs * len(loader)
-    warmup_steps = settings.warmup_epochs * len(loader)
+    total_steps, warmup_steps = settings.epochs * len(loader), settings.warmup_epochs * len(loader)
     resumed = load_checkpoint(checkpoint, model) if checkpoint is not None else None
     rows: list[dict[str, Any]] = resumed.history if resumed else []
     first_epoch = resumed.epoch if resumed else 0
+    selection = ModelSelection(settings.patience)
+    if resumed and resumed.selection:
+        selection.load_state_dict(resumed.selection)
+    monitor = TrainingMonitor.create(settings.tensorboard, log_dir)
     phase, optimizer, step = None, None, first_epoch * len(loader)
     for epoch in range(first_epoch, settings.epochs):
+        if validation is not None and selection.should_stop:
+            break
         if seed is not None:
             _reseed(data, seed, epoch)
+        if isinstance(loader.sampler, DistributedSampler):
+            loader.sampler.set_epoch(epoch)
         new_phase = phase_for_epoch(settings.strategy, epoch, settings.head_epochs)
-        if sampler is not None:
-            sampler.set_epoch(epoch)
         if new_phase != phase:
             phase = new_phase
-            optimizer = apply_phase(model, head, phase, settings.lr, settings.weight_decay)
+            optimizer = apply_phase(model, head, phase, settings)
             base_lrs = [g["lr"] for g in optimizer.param_groups]
-            forward = DistributedDataParallel(model) if sampler is not None else model
+            forward = _training_forward(model, settings.compile)
             if resumed and epoch == first_epoch and resumed.phase == (phase.backbone_trains, phase.backbone_lr_factor):
                 optimizer.load_state_dict(resumed.optimizer_state)
         set_train_mode(model, head, phase)
         start, seen, loss_sum = time.perf_counter(), 0, 0.0
         bar = tqdm(loader, desc=f"{desc} epoch {epoch + 1}/{settings.epochs}", leave=False, disable=not progress)
         for batch_idx, batch in enumerate(bar):
-            factor = lr_factor(step, total_steps, warmup_steps)
             for group, base in zip(optimizer.param_groups, base_lrs):
-                group["lr"] = base * factor
-            x = batch["image"].to(device, non_blocking=True)
+                group["lr"] = base * lr_factor(step, total_steps, warmup_steps, settings.schedule)
+            x = batch["image"].to(device, non_blocking=True, memory_format=memory_format or torch.preserve_format)
             y = batch[target_key].to(device, non_blocking=True).long()
-            with autocast_for(device):
+            with autocast_for(device, settings.precision):
                 loss = criterion(forward(x).float(), y)
-            if not torch.isfinite(loss):
+            value = loss.item()
+            if not math.isfinite(value):
                 raise FloatingPointError(
-                    f"{desc}: loss became {loss.item()} at epoch {epoch + 1}, batch {batch_idx + 1}; "
+                    f"{desc}: loss became {value} at epoch {epoch + 1}, batch {batch_idx + 1}; "
                     f"lower train.lr (now {settings.lr}) or check the input intensities"
                 )
             optimizer.zero_grad(set_to_none=True)
             loss.backward()
             optimizer.step()
-            step += 1
             seen += len(y)
-            loss_sum += loss.item() * len(y)
-            bar.set_postfix(loss=f"{loss.item():.3f}", lr=f"{optimizer.param_groups[0]['lr']:.1e}")
+            loss_sum += value * len(y)
+            monitor.step(bar, step, value, optimizer.param_groups[0]["lr"], seen / (time.perf_counter() - start))
+            step += 1
         seconds = time.perf_counter() - start
-        rows.append({"epoch": epoch + 1, "loss": loss_sum / max(seen, 1), "lr": optimizer.param_groups[0]["lr"],
-                     "seconds": seconds, "images_per_s": seen / max(seconds, 1e-9)})
+        row = {"epoch": epoch + 1, "loss": loss_sum / max(seen, 1), "lr": optimizer.param_groups[0]["lr"],
+               "seconds": seconds, "images_per_s": seen / max(seconds, 1e-9)}
+        if validation is not None:
+            selection.validate(validation, model, row)
+        rows.append(row)
+        monitor.epoch(row)
         if checkpoint is not None and is_main_process():
-            save_checkpoint(checkpoint, model, optimizer, epoch + 1, phase, rows)
+            save_checkpoint(checkpoint, model, optimizer, epoch + 1, phase, rows,
+                            selection.state_dict() if validation is not None else None)
+    monitor.close()
     sync_buffers(model)
+    if validation is not None and settings.select_best:
+        selection.restore_best(model)
     return pd.DataFrame(rows)
 
 
+def _training_forward(model: nn.Module, compile_model: bool) -> nn.Module:
+    """The module the training steps call: `model`, wrapped in DDP under torchrun, compiled on request."""
+    forward = DistributedDataParallel(model) if is_distributed() else model
+    return torch.compile(forward) if compile_model else forward
+
+
 def _reseed(data: Dataset, seed: int, epoch: int) -> None:
-    """Seed torch (shuffling, dropout) and the dataset's MONAI random transforms for this epoch."""
+    """Seed torch (shuffling, sampling, dropout) and the dataset's MONAI random transforms for this epoch."""
     torch.manual_seed(seed * 100_003 + epoch)
     transform = getattr(data, "transform", None)
     if hasattr(transform, "set_random_state"):
@@ -149,7 +205,7 @@ def predict_proba(model: nn.Module, data: Dataset, settings: TrainSettings) -> n
     loader = DataLoader(data, batch_size=settings.batch_size, shuffle=False, num_workers=settings.num_workers)
     out = []
     for batch in loader:
-        with autocast_for(device):
+        with autocast_for(device, settings.precision):
             logits = model(batch["image"].to(device))
         out.append(torch.softmax(logits.float(), dim=1).cpu().numpy())
     return np.concatenate(out) if out else np.zeros((0, 0))

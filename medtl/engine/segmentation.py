@@ -20,6 +20,7 @@ import torch
 from monai import transforms as T
 from monai.inferers import sliding_window_inference
 from monai.losses import DiceCELoss, DiceLoss
+from monai.metrics import compute_dice
 from torch import nn
 from torch.utils.data import DataLoader, Dataset
 
@@ -29,10 +30,12 @@ from medtl.data.case_table import CaseTable
 from medtl.engine.cv import CVResult, load_table, save_fold, say
 from medtl.engine.datasets import case_items
 from medtl.engine.loop import train
-from medtl.engine.settings import TrainSettings, autocast_for
 from medtl.engine.run_folder import RunFolder
 from medtl.engine.seg_summary import format_seg_summary, seg_cv_summary
+from medtl.engine.selection import Validation
+from medtl.engine.settings import TrainSettings, autocast_for
 from medtl.engine.setup import Pipelines, build_model, case_cache
+from medtl.engine.validation import best_epoch_note, validation_rows
 from medtl.evaluate import Splits, check_leakage, make_splits, segmentation_metrics
 from medtl.io import read_image
 
@@ -121,11 +124,29 @@ def predict_masks(model: nn.Module, data: Dataset, settings: TrainSettings, wind
     model.to(device).eval()
     masks: list[np.ndarray] = []
     for batch in DataLoader(data, batch_size=settings.batch_size, shuffle=False, num_workers=settings.num_workers):
-        with autocast_for(device):
+        with autocast_for(device, settings.precision):
             logits = sliding_window_inference(batch["image"].to(device), tuple(window), settings.batch_size, model,
                                               overlap=overlap, mode="gaussian")
         masks.extend(logits.float().argmax(dim=1).to(torch.uint8).cpu().numpy())
     return masks
+
+
+def dice_validation(data: Dataset, settings: TrainSettings, window: Sequence[int], overlap: float) -> Validation:
+    """"val_dice": the mean Dice (MONAI `compute_dice`) of the lesion over the cases of `data` that have one,
+    measured in the model's input grid against their preprocessed masks.
+
+    Example:
+        >>> dice_validation(cache.subset(rows, pipes.eval), settings, (16, 16, 16), 0.25).measure(model)  # doctest: +SKIP
+        0.64
+    """
+    def mean_dice(model: nn.Module) -> float:
+        masks = predict_masks(model, data, settings, window, overlap)
+        truths = [torch.as_tensor(np.asarray(case["mask"])[0] > 0) for case in data]
+        dice = [compute_dice(torch.as_tensor(m > 0)[None, None], t[None, None], ignore_empty=True).item()
+                for m, t in zip(masks, truths)]
+        return float(np.nanmean(dice)) if not np.isnan(dice).all() else float("nan")
+
+    return Validation("val_dice", mean_dice)
 
 
 def score_cases(table: CaseTable, rows: np.ndarray, masks: Sequence[np.ndarray]) -> pd.DataFrame:
@@ -164,8 +185,9 @@ def run_seg_cv(
     """Scan, split by patient (stratified by lesion / normal), train one segmentation U-Net per fold, segment
     every case with the model that never saw its patient, and summarise Dice and HD95 with confidence intervals.
 
-    Writes config.yaml, cases.csv, splits.json, fold_<k>/{model.safetensors, history.csv,
-    val_predictions.csv}, oof_predictions.csv and cv_summary.json (see `medtl.engine.seg_summary`).
+    Writes config.yaml, cases.csv, splits.json, fold_<k>/{model.safetensors, history.csv, history.png,
+    val_predictions.csv}, oof_predictions.csv and cv_summary.json (see `medtl.engine.seg_summary`). With
+    `train.val_fraction`, each fold holds out some training patients and measures `val_dice` every epoch.
 
     Example:
         >>> cfg = ExperimentConfig.from_yaml("configs/mri_seg_3d.yaml")                # doctest: +SKIP
@@ -195,6 +217,9 @@ def run_seg_cv(
     n_folds = int(fold_of.max()) + 1
     for k in range(n_folds):
         train_rows, val_rows = np.flatnonzero(fold_of != k), np.flatnonzero(fold_of == k)
+        fit_rows, check_rows = validation_rows(table, train_rows, settings.val_fraction, seed + k)
+        validation = dice_validation(cache.subset(check_rows, pipes.eval), settings, seg.window(pipes.input_size),
+                                     seg.overlap) if len(check_rows) else None
         torch.manual_seed(seed + k)
         model = build_model(cfg, SEG_CLASSES)
         train_pipe.set_random_state(seed + k)  # MONAI's random transforms keep their own generators
@@ -202,17 +227,18 @@ def run_seg_cv(
             # A case without a lesion has no foreground to centre a patch on; MONAI then says so and takes
             # background patches, which is what such cases should give.
             warnings.filterwarnings("ignore", message="Num foregrounds 0", category=UserWarning)
-            history = train(model, cache.subset(train_rows, train_pipe), settings, head=model.spec.classifier,
+            history = train(model, cache.subset(fit_rows, train_pipe), settings, head=model.spec.classifier,
                             criterion=criterion, target_key="mask", progress=progress,
-                            desc=f"fold {k + 1}/{n_folds}")
+                            desc=f"fold {k + 1}/{n_folds}", validation=validation,
+                            log_dir=run.root / "tensorboard" / f"fold_{k}")
         masks = predict_masks(model, cache.subset(val_rows, pipes.eval), settings, seg.window(pipes.input_size),
                               seg.overlap)
         frame = score_cases(table, val_rows, masks)
         frame.insert(2, "fold", k)
         save_fold(run.fold(k), model, history, frame)
         frames.append(frame)
-        say(progress, f"fold {k + 1}: {len(train_rows)} train / {len(val_rows)} held-out cases, "
-                       f"final loss {history['loss'].iloc[-1]:.3f}")
+        say(progress, f"fold {k + 1}: {len(fit_rows)} train / {len(check_rows)} validation / {len(val_rows)} "
+                       f"held-out cases, final loss {history['loss'].iloc[-1]:.3f}{best_epoch_note(history)}")
 
     oof = pd.concat(frames).sort_values("case_id").reset_index(drop=True)
     oof.to_csv(run.oof, index=False)

@@ -92,12 +92,26 @@ def case_cache(cfg: ExperimentConfig, items: list[dict[str, Any]], pipes: Pipeli
     return CaseCache(items, pipes.preprocess, cache_dir=folder, num_workers=cfg["train.num_workers"], progress=progress)
 
 
+def load_model_file(cfg: ExperimentConfig, path: str | Path, num_classes: int) -> torch.nn.Module:
+    """`cfg`'s model with the weights of `path` (model.safetensors), read strictly, in eval mode; a clear error
+    when they do not fit the configured backbone.
+
+    Example:
+        >>> load_model_file(cfg, "runs/final/model.safetensors", 2)  # doctest: +SKIP
+    """
+    model = build_model(cfg, num_classes, weights="none")
+    try:
+        model.load_state_dict(load_file(path))
+    except RuntimeError as err:
+        raise ValueError(f"{path}: does not fit a {cfg['model.backbone']} with {num_classes} "
+                         f"classes ({str(err).splitlines()[0]})") from None
+    return model.eval()
+
+
 def load_fold_model(cfg: ExperimentConfig, run_dir: str | Path, fold: int, num_classes: int) -> torch.nn.Module:
     """The model a fold trained, read back from `fold_<k>/model.safetensors`.
 
     Example:
         >>> load_fold_model(cfg, "runs/demo", 0, 2)  # doctest: +SKIP
     """
-    model = build_model(cfg, num_classes, weights="none")
-    model.load_state_dict(load_file(RunFolder(run_dir).fold(fold) / "model.safetensors"))
-    return model.eval()
+    return load_model_file(cfg, RunFolder(run_dir).fold(fold) / "model.safetensors", num_classes)

@@ -1,6 +1,6 @@
 """Fine-tuning strategies: which parameters train, and at which learning rate, in a given epoch.
 
-- `full`: every layer trains at `lr`.
+- `full`: every layer trains at `lr` (or, with `train.layer_decay`, less the further a stage is from the head).
 - `linear_probe`: the backbone is frozen (weights and BatchNorm statistics); only the head trains.
 - `freeze_unfreeze`: the head alone for `head_epochs`, then every layer, the backbone at `lr / 10`
   (discriminative learning rates, as fastai's `fine_tune` does).
@@ -11,6 +11,9 @@ from dataclasses import dataclass
 
 import torch
 from torch import nn
+
+from medtl.engine.optim import layer_decay_groups, make_optimizer
+from medtl.engine.settings import TrainSettings
 
 STRATEGIES = ("full", "linear_probe", "freeze_unfreeze")
 BACKBONE_LR_FACTOR = 0.1
@@ -53,22 +56,27 @@ def split_parameters(model: nn.Module, head: str) -> tuple[list[nn.Parameter], l
     return backbone, [p for p in model.parameters() if id(p) in head_ids]
 
 
-def apply_phase(model: nn.Module, head: str, phase: Phase, lr: float, weight_decay: float) -> torch.optim.Optimizer:
-    """Freeze or unfreeze the backbone for `phase` and return an AdamW optimizer over what trains.
+def apply_phase(model: nn.Module, head: str, phase: Phase, settings: TrainSettings) -> torch.optim.Optimizer:
+    """Freeze or unfreeze the backbone for `phase` and return the configured optimizer (`train.optimizer`) over
+    what trains: the head at `lr`, the backbone at `lr * phase.backbone_lr_factor`, or with `train.layer_decay`
+    one group per backbone stage (see `medtl.engine.optim`). The head's group comes first.
 
     Example:
         >>> m = nn.Sequential(nn.Linear(2, 2), nn.Linear(2, 1))
-        >>> opt = apply_phase(m, "1", Phase(False, 0.0), lr=0.1, weight_decay=0.0)
+        >>> opt = apply_phase(m, "1", Phase(False, 0.0), TrainSettings(lr=0.1))
         >>> m[0].weight.requires_grad, len(opt.param_groups)
         (False, 1)
     """
     backbone, head_params = split_parameters(model, head)
     for p in backbone:
         p.requires_grad_(phase.backbone_trains)
-    groups = [{"params": head_params, "lr": lr}]
-    if phase.backbone_trains:
-        groups.append({"params": backbone, "lr": lr * phase.backbone_lr_factor})
-    return torch.optim.AdamW(groups, lr=lr, weight_decay=weight_decay)
+    if phase.backbone_trains and settings.layer_decay is not None:
+        groups = layer_decay_groups(model, head, settings.lr, settings.layer_decay)
+    else:
+        groups = [{"params": head_params, "lr": settings.lr}]
+        if phase.backbone_trains:
+            groups.append({"params": backbone, "lr": settings.lr * phase.backbone_lr_factor})
+    return make_optimizer(groups, settings.optimizer, settings.lr, settings.weight_decay)
 
 
 def set_train_mode(model: nn.Module, head: str, phase: Phase) -> None:

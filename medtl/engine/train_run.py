@@ -14,12 +14,14 @@ from medtl.engine.classifier import Classifier
 from medtl.engine.cv import load_table
 from medtl.engine.distributed import init_from_env, is_main_process
 from medtl.engine.run_folder import RunFolder
+from medtl.engine.training_plots import plot_history
 
 
 def run_train(cfg: ExperimentConfig, out: str | Path, overwrite: bool = False, resume: bool = False,
               progress: bool = True) -> Classifier:
-    """Fit `cfg`'s model on all cases under `data.root`; write config.yaml, cases.csv, model.safetensors,
-    model.json (backbone, classes, positive class), history.csv and load_report.json into `out`.
+    """Fit `cfg`'s model on all cases under `data.root` (less the patients `train.val_fraction` holds out for
+    validation); write config.yaml, cases.csv, model.safetensors, model.json (backbone, classes, positive class),
+    history.csv, history.png, load_report.json and, with `train.tensorboard`, tensorboard/ into `out`.
 
     Every epoch is checkpointed, so `resume=True` continues a killed run. Started by `torchrun`, every process
     trains on its shard with DDP and only rank 0 writes.
@@ -35,7 +37,8 @@ def run_train(cfg: ExperimentConfig, out: str | Path, overwrite: bool = False, r
     if distributed:
         dist.barrier()  # the folder is ready (and emptied when overwriting) before any rank reads a checkpoint
     table = load_table(cfg)
-    clf = Classifier(cfg).fit(table, checkpoint=run.root, progress=progress and is_main_process())
+    clf = Classifier(cfg).fit(table, checkpoint=run.root, progress=progress and is_main_process(),
+                              log_dir=run.root / "tensorboard")
     if is_main_process():
         table.to_csv(run.cases)
         model = clf.model_
@@ -43,6 +46,7 @@ def run_train(cfg: ExperimentConfig, out: str | Path, overwrite: bool = False, r
         (run.root / "model.json").write_text(json.dumps({"backbone": cfg["model.backbone"], "classes": clf.classes_,
                                                          "positive": clf.positive_}, indent=2))
         clf.history_.to_csv(run.root / "history.csv", index=False)
+        plot_history(clf.history_, run.root / "history.png")
         if model.load_report is not None:
             (run.root / "load_report.json").write_text(model.load_report.to_json())
         remove_checkpoint(run.root)

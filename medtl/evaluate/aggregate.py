@@ -1,4 +1,8 @@
-"""Out-of-fold prediction tables: validation, and image -> patient (or study) probability aggregation."""
+"""Prediction tables: validation, and image -> patient (or study) probability aggregation.
+
+One code path serves out-of-fold predictions (with `fold`, `label`, `y_true`) and predictions on new, unlabelled
+data (`case_id`, `patient_id`, `p_<class>` only): the optional columns are checked and carried when present.
+"""
 from __future__ import annotations
 
 import numpy as np
@@ -8,16 +12,19 @@ from medtl.evaluate.leakage import LeakageError
 from medtl.evaluate.splits import patient_labels
 
 PREDICTION_COLUMNS = ("case_id", "patient_id", "fold", "label", "y_true")
+ID_COLUMNS = ("case_id", "patient_id")
+LABEL_COLUMNS = ("label", "y_true")
 HOW = ("mean", "max", "noisy_or")
 LEVEL_KEYS = {"patient": ("patient_id",), "study": ("patient_id", "study")}
 _SUM_TOLERANCE = 1e-4
 
 
-def prediction_classes(pred: pd.DataFrame) -> list[str]:
+def prediction_classes(pred: pd.DataFrame, required: tuple[str, ...] = PREDICTION_COLUMNS) -> list[str]:
     """Validate a predictions table and return its classes (the `p_<class>` columns, in order).
 
-    Checks the columns `case_id, patient_id, fold, label, y_true, p_<class>...`, that probabilities lie in [0, 1]
-    and sum to 1 per row, and that `y_true` indexes `label` in the class list; errors name the first bad case.
+    Checks the `required` columns (default: those of out-of-fold predictions, `case_id, patient_id, fold, label,
+    y_true`) and `p_<class>...`, that probabilities lie in [0, 1] and sum to 1 per row, that `label` and `y_true`
+    come together, and that `y_true` indexes `label` in the class list; errors name the first bad case.
 
     Example:
         >>> pred = pd.DataFrame({"case_id": ["a"], "patient_id": ["p"], "fold": [0], "label": ["ill"],
@@ -25,36 +32,50 @@ def prediction_classes(pred: pd.DataFrame) -> list[str]:
         >>> prediction_classes(pred)
         ['ok', 'ill']
     """
-    missing = [c for c in PREDICTION_COLUMNS if c not in pred.columns]
+    missing = [c for c in required if c not in pred.columns]
     classes = [c[2:] for c in pred.columns if c.startswith("p_")]
     if missing or len(classes) < 2:
-        raise ValueError(f"a predictions table needs columns {list(PREDICTION_COLUMNS)} and p_<class> for at least "
+        raise ValueError(f"a predictions table needs columns {list(required)} and p_<class> for at least "
                          f"two classes; missing {missing}, found p_ columns for {classes}")
+    half = [c for c in LABEL_COLUMNS if c in pred.columns]
+    if len(half) == 1:
+        raise ValueError(f"a predictions table needs both {list(LABEL_COLUMNS)} or neither; this one has only {half}")
     probs = pred[[f"p_{c}" for c in classes]].to_numpy(dtype=float)
     bad = ~np.isfinite(probs).all(axis=1) | (probs < 0).any(axis=1) | (probs > 1).any(axis=1)
     bad |= np.abs(probs.sum(axis=1) - 1) > _SUM_TOLERANCE
+    _raise_on_first(pred, bad, f"probabilities {', '.join('p_' + c for c in classes)} that are not in [0, 1] or do "
+                               "not sum to 1")
+    if half:
+        _check_y_true(pred, classes)
+    return classes
+
+
+def _check_y_true(pred: pd.DataFrame, classes: list[str]) -> None:
     y_true = pd.to_numeric(pred["y_true"], errors="coerce").to_numpy(dtype=float)
     valid = np.isfinite(y_true) & (y_true >= 0) & (y_true < len(classes)) & (y_true == np.round(y_true))
     named = np.asarray(classes, dtype=object)[np.where(valid, y_true, 0).astype(int)]
     bad_y = ~valid | (named != pred["label"].astype(str).to_numpy())
-    for mask, what in ((bad, f"probabilities {', '.join('p_' + c for c in classes)} that are not in [0, 1] or do "
-                        f"not sum to 1"), (bad_y, f"a y_true that is not the index of its label in {classes}")):
-        if mask.any():
-            row = int(np.flatnonzero(mask)[0])
-            raise ValueError(f"predictions row {row} (case {pred['case_id'].iloc[row]!r}) has {what}")
-    return classes
+    _raise_on_first(pred, bad_y, f"a y_true that is not the index of its label in {classes}")
+
+
+def _raise_on_first(pred: pd.DataFrame, bad: np.ndarray, what: str) -> None:
+    if bad.any():
+        row = int(np.flatnonzero(bad)[0])
+        raise ValueError(f"predictions row {row} (case {pred['case_id'].iloc[row]!r}) has {what}")
 
 
 def aggregate(pred: pd.DataFrame, how: str = "mean", level: str = "patient",
               positive: str | None = None) -> pd.DataFrame:
-    """Combine image (or series) probabilities into one row per patient (or per study).
+    """Combine image (or series) probabilities into one row per patient (or per study), for out-of-fold
+    predictions and for predictions on new data alike: only `case_id`, `patient_id` and `p_<class>` are needed.
 
     - binary: `how` applies to the positive class (default: the second class) and the other class gets the
       complement; `noisy_or` is 1 - prod(1 - p), the chance that at least one image is positive.
     - multi-class: `mean` / `max` per class, then rows renormalised to sum to 1; `noisy_or` is refused.
-    The reference label of a patient follows `patient_labels`; all rows of a patient must share one fold.
+    When the table has labels, a patient's reference label follows `patient_labels`; when it has folds, all rows
+    of a patient must share one fold.
 
-    Returns columns `patient_id`, [`study`], `fold`, `label`, `y_true`, `n_images`, `p_<class>`...
+    Returns columns `patient_id`, [`study`], [`fold`], [`label`, `y_true`], `n_images`, `p_<class>`...
 
     Example:
         >>> pred = pd.DataFrame({"case_id": ["a", "b"], "patient_id": ["p", "p"], "fold": [0, 0],
@@ -66,14 +87,17 @@ def aggregate(pred: pd.DataFrame, how: str = "mean", level: str = "patient",
         raise ValueError(f"how must be a str among {list(HOW)}. Got {how!r} instead.")
     if level not in LEVEL_KEYS:
         raise ValueError(f"level must be a str among {list(LEVEL_KEYS)}. Got {level!r} instead.")
-    classes = prediction_classes(pred)
-    pred = pred.assign(label=pred["label"].astype(str))
+    classes = prediction_classes(pred, required=ID_COLUMNS)
+    labelled = "label" in pred
+    if labelled:
+        pred = pred.assign(label=pred["label"].astype(str))
     keys = list(LEVEL_KEYS[level])
     if "study" in keys and "study" not in pred:
         raise ValueError("level='study' needs a 'study' column in the predictions table")
     columns = [f"p_{c}" for c in classes]
     grouped = pred.groupby(keys, sort=True)
-    _check_one_fold(grouped["fold"].nunique(), keys)
+    if "fold" in pred:
+        _check_one_fold(grouped["fold"].nunique(), keys)
     positive = resolve_positive(classes, positive)
     if positive is not None:
         other = classes[1 - classes.index(positive)]
@@ -86,10 +110,13 @@ def aggregate(pred: pd.DataFrame, how: str = "mean", level: str = "patient",
     else:
         pooled = _pool(pred, keys, columns, how)
         pooled = pooled.div(pooled.sum(axis=1), axis=0)
-    labels = patient_labels(pred, tuple(keys))
-    out = pd.DataFrame({"fold": grouped["fold"].first().astype(int), "label": labels,
-                        "y_true": labels.map({c: i for i, c in enumerate(classes)}).astype(int),
-                        "n_images": grouped.size()})
+    out = pd.DataFrame(index=pooled.index)
+    if "fold" in pred:
+        out["fold"] = grouped["fold"].first().astype(int)
+    if labelled:
+        out["label"] = patient_labels(pred, tuple(keys))
+        out["y_true"] = out["label"].map({c: i for i, c in enumerate(classes)}).astype(int)
+    out["n_images"] = grouped.size()
     return out.join(pooled).reset_index()
 
 

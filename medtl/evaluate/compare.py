@@ -39,16 +39,32 @@ def compare_runs(run_a: str | Path, run_b: str | Path, aggregate_how: str | None
     """
     run_a, run_b = Path(run_a), Path(run_b)
     _check_same_splits(run_a, run_b)
-    pred_a, pred_b = _read_predictions(run_a), _read_predictions(run_b)
-    classes = prediction_classes(pred_a)
-    if prediction_classes(pred_b) != classes:
-        raise ValueError(f"{run_a} predicts classes {classes} but {run_b} predicts {prediction_classes(pred_b)}")
+    pred_a, pred_b = read_run_predictions(run_a), read_run_predictions(run_b)
     _check_same_cases(pred_a, pred_b, run_a, run_b)
     recorded = _recorded_summary(run_a)
-    how = aggregate_how or recorded.get("aggregate", "mean")
-    positive = resolve_positive(classes, recorded.get("positive"))
-    patients_a = aggregate(pred_a, how=how, positive=positive)
-    patients_b = aggregate(pred_b, how=how, positive=positive).set_index("patient_id").loc[patients_a["patient_id"]]
+    result = compare_predictions(pred_a, pred_b, aggregate_how or recorded.get("aggregate", "mean"),
+                                 recorded.get("positive"), n_boot, seed, alpha)
+    return {"schema": SCHEMA, "run_a": str(run_a), "run_b": str(run_b), **result}
+
+
+def compare_predictions(pred_a: pd.DataFrame, pred_b: pd.DataFrame, aggregate_how: str = "mean",
+                        positive: str | None = None, n_boot: int = 2000, seed: int = 0, alpha: float = 0.05) -> dict:
+    """Paired patient-level comparison of two out-of-fold prediction tables over the same cases (the body of
+    `compare_runs`, for predictions gathered from several runs, e.g. one per target seed).
+
+    Example:
+        >>> pred = pd.DataFrame({"case_id": list("abcd"), "patient_id": list("wxyz"), "fold": 0,
+        ...                      "label": ["n", "y"] * 2, "y_true": [0, 1, 0, 1], "p_n": [.9, .2, .6, .3], "p_y": [.1, .8, .4, .7]})
+        >>> compare_predictions(pred, pred, n_boot=20)["difference"]["auc"]
+        0.0
+    """
+    classes = prediction_classes(pred_a)
+    if prediction_classes(pred_b) != classes:
+        raise ValueError(f"the runs predict different classes: {classes} and {prediction_classes(pred_b)}")
+    positive = resolve_positive(classes, positive)
+    patients_a = aggregate(pred_a, how=aggregate_how, positive=positive)
+    patients_b = (aggregate(pred_b, how=aggregate_how, positive=positive).set_index("patient_id")
+                  .loc[patients_a["patient_id"]])
     y, scores_a = auc_inputs(patients_a, classes, positive)
     _, scores_b = auc_inputs(patients_b, classes, positive)
     groups = patients_a["patient_id"]
@@ -58,16 +74,22 @@ def compare_runs(run_a: str | Path, run_b: str | Path, aggregate_how: str | None
         test = delong_paired_test(y, scores_a, scores_b, alpha)
         difference.update(delong_ci=test["ci"], z=test["z"], p_value=test["p_value"])
     return without_nan({
-        "schema": SCHEMA, "run_a": str(run_a), "run_b": str(run_b), "level": "patient", "aggregate": how,
-        "classes": classes, "positive": positive, "ci_level": 1 - alpha, "n_boot": n_boot, "seed": seed,
-        "n_cases": len(pred_a), "n_patients": len(patients_a),
+        "level": "patient", "aggregate": aggregate_how, "classes": classes, "positive": positive,
+        "ci_level": 1 - alpha, "n_boot": n_boot, "seed": seed, "n_cases": len(pred_a), "n_patients": len(patients_a),
         "a": auc_with_cis(y, scores_a, groups, classes, n_boot, seed, alpha),
         "b": auc_with_cis(y, scores_b, groups, classes, n_boot, seed, alpha),
         "difference": difference,
     })
 
 
-def _read_predictions(run: Path) -> pd.DataFrame:
+def read_run_predictions(run: str | Path) -> pd.DataFrame:
+    """A finished run's out-of-fold predictions (oof_predictions.csv, ids read as text), checked.
+
+    Example:
+        >>> read_run_predictions("runs/demo").columns[:3].tolist()  # doctest: +SKIP
+        ['case_id', 'patient_id', 'fold']
+    """
+    run = Path(run)
     path = run / "oof_predictions.csv"
     if not path.is_file():
         raise ValueError(f"{run} is not a finished medtl run: {path.name} is missing")

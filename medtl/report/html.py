@@ -1,4 +1,8 @@
-"""Static HTML report of a run: reports/index.html (cohort) and reports/<patient_id>.html (one per patient)."""
+"""Static HTML report of a run: reports/index.html (cohort) and reports/<patient_id>.html (one per patient).
+
+`write_report` reports a cross-validated run; `write_predictions_report` reports any predictions table, labelled
+(metrics and figures shown) or not (`medtl predict` on new data: probabilities and calls only).
+"""
 from __future__ import annotations
 
 import json
@@ -29,7 +33,8 @@ SORT_SCRIPT = """document.querySelectorAll("th").forEach(th => th.addEventListen
 
 @dataclass(frozen=True)
 class CohortSummary:
-    """The numbers the report takes from cv_summary.json (see `read_cohort_summary`).
+    """The numbers a report shows about its cohort: read from a run's cv_summary.json by `read_cohort_summary`, or
+    made by the caller (AUC fields None where there are no labels).
 
     Example:
         >>> CohortSummary(positive="nodule", auc=0.9, ci_low=0.8, ci_high=0.95, threshold=0.5).auc
@@ -79,47 +84,74 @@ def write_report(run_dir: str | Path, pseudonymize_key: str | None = None) -> Pa
     run_dir = Path(run_dir)
     cohort = read_cohort_summary(_read_json(run_dir / "cv_summary.json"))
     pred = _read_predictions(run_dir / "oof_predictions.csv")
+    return write_predictions_report(pred, cohort, run_dir, pseudonymize_key)
+
+
+def write_predictions_report(pred: pd.DataFrame, cohort: CohortSummary, folder: str | Path,
+                             pseudonymize_key: str | None = None, note: str | None = None) -> Path:
+    """Write the report of a predictions table (`case_id`, `patient_id`, [`fold`], [`label`, `y_true`],
+    `p_<class>`) into folder/reports, with the overlays of folder/explain, and return the path of index.html.
+
+    Patients are aggregated and called with `cohort.aggregate` and `cohort.threshold`. Without a `label` column
+    the pages show probabilities and calls only: no AUC, no figures, no label. `note` is a sentence shown under
+    the title (e.g. which model made the predictions). Ids, pseudonyms and earlier pages as in `write_report`.
+
+    Example:
+        >>> cohort = CohortSummary(positive="nodule", auc=None, ci_low=None, ci_high=None, threshold=0.5)
+        >>> write_predictions_report(pred, cohort, "runs/final/predict-new")  # doctest: +SKIP
+        PosixPath('runs/final/predict-new/reports/index.html')
+    """
+    folder = Path(folder)
+    pred = pred.copy()
     probability = probability_column(pred, cohort.positive)
     positive = probability[len("p_"):]
-    pred["overlay"] = [_overlay_uri(run_dir, case_id) for case_id in pred["case_id"]]
+    pred["overlay"] = [_overlay_uri(folder, case_id) for case_id in pred["case_id"]]
     if pseudonymize_key is not None:
         pred = pseudonymize_ids(pred, pseudonymize_key)
     pages = {pid: f"{file_stem(pid)}.html" for pid in pred["patient_id"].unique()}
     if len(set(pages.values())) != len(pages):
         raise ValueError(f"patient ids {sorted(pages)} collide once made safe as file names")
-    reports = run_dir / "reports"
+    reports = folder / "reports"
     patients = write_patients_table(pred, reports, cohort.threshold, aggregate_how=cohort.aggregate, positive=positive)
     _remove_earlier_pages(reports)
-    for row in patients.itertuples(index=False):
-        images = pred[pred["patient_id"] == row.patient_id]
-        (reports / pages[row.patient_id]).write_text(_patient_page(row, images, probability), encoding="utf-8")
-    explain_summary = run_dir / "explain" / "summary.json"
+    for row in patients.to_dict("records"):
+        images = pred[pred["patient_id"] == row["patient_id"]]
+        (reports / pages[row["patient_id"]]).write_text(_patient_page(row, images, probability), encoding="utf-8")
+    explain_summary = folder / "explain" / "summary.json"
     saliency = _read_json(explain_summary) if explain_summary.exists() else None
     index = reports / "index.html"
-    index.write_text(_index_page(cohort, patients, pages, positive, saliency), encoding="utf-8")
+    index.write_text(_index_page(cohort, patients, pages, positive, saliency, note), encoding="utf-8")
     return index
 
 
 def _index_page(cohort: CohortSummary, patients: pd.DataFrame, pages: dict[str, str], positive: str,
-                saliency: dict[str, Any] | None) -> str:
+                saliency: dict[str, Any] | None, note: str | None) -> str:
+    extra = [c for c in ("label", "fold") if c in patients]
+    rows = "".join(
+        f"<tr><td><a href='{escape(pages[r['patient_id']])}'>{escape(r['patient_id'])}</a></td><td>{r['n_images']}</td>"
+        f"<td>{r['probability']:.3f}</td><td>{escape(str(r['prediction']))}</td>"
+        + "".join(f"<td>{escape(_text(r[c]))}</td>" for c in extra) + "</tr>"
+        for r in patients.to_dict("records")
+    )
+    metrics = ""
+    if "label" in patients:
+        metrics = f"<p>Patient-level AUC: <b>{_auc_text(cohort)}</b></p>{_figures(patients, positive)}"
+    body = (
+        f"<h1>Cohort report</h1>{'' if note is None else f'<p>{escape(note)}</p>'}<p>{len(patients)} patients, "
+        f"positive class <b>{escape(positive)}</b>, threshold {cohort.threshold:g}, images combined per patient by "
+        f"{escape(cohort.aggregate)}.</p>{metrics}{_saliency_section(saliency)}"
+        "<h2>Patients</h2><p>Click a column header to sort.</p><table><thead><tr><th>patient</th><th>images</th>"
+        "<th>probability</th><th>prediction</th>" + "".join(f"<th>{c}</th>" for c in extra)
+        + f"</tr></thead><tbody>{rows}</tbody></table><script>{SORT_SCRIPT}</script>"
+    )
+    return _page("Cohort report", body)
+
+
+def _auc_text(cohort: CohortSummary) -> str:
     auc = "not available" if cohort.auc is None else f"{cohort.auc:.3f}"
     if cohort.auc is not None and cohort.ci_low is not None and cohort.ci_high is not None:
         auc += f" (95% CI {cohort.ci_low:.3f}&ndash;{cohort.ci_high:.3f})"
-    rows = "".join(
-        f"<tr><td><a href='{escape(pages[r.patient_id])}'>{escape(r.patient_id)}</a></td><td>{r.n_images}</td>"
-        f"<td>{r.probability:.3f}</td><td>{escape(str(r.prediction))}</td><td>{escape(_text(r.label))}</td>"
-        f"<td>{escape(_text(r.fold))}</td></tr>"
-        for r in patients.itertuples(index=False)
-    )
-    body = (
-        f"<h1>Cohort report</h1><p>{len(patients)} patients, positive class <b>{escape(positive)}</b>, "
-        f"threshold {cohort.threshold:g}.</p><p>Patient-level AUC: <b>{auc}</b></p>"
-        f"{_figures(patients, positive)}{_saliency_section(saliency)}"
-        "<h2>Patients</h2><p>Click a column header to sort.</p><table><thead><tr><th>patient</th><th>images</th>"
-        f"<th>probability</th><th>prediction</th><th>label</th><th>fold</th></tr></thead><tbody>{rows}</tbody></table>"
-        f"<script>{SORT_SCRIPT}</script>"
-    )
-    return _page("Cohort report", body)
+    return auc
 
 
 def _figures(patients: pd.DataFrame, positive: str) -> str:
@@ -155,15 +187,15 @@ def _saliency_section(saliency: dict[str, Any] | None) -> str:
     return f"<h2>Saliency checks</h2><table><tbody>{rows}</tbody></table>"
 
 
-def _patient_page(patient: Any, images: pd.DataFrame, probability: str) -> str:
+def _patient_page(patient: dict[str, Any], images: pd.DataFrame, probability: str) -> str:
     cases = "".join(_case_block(case, probability) for case in images.to_dict("records"))
+    known = "".join(f", {c} {escape(_text(patient[c]))}" for c in ("label", "fold") if c in patient)
     body = (
-        f"<p><a href='index.html'>&larr; cohort</a></p><h1>Patient {escape(patient.patient_id)}</h1>"
-        f"<p>Probability {patient.probability:.3f} ({patient.n_images} images), prediction "
-        f"<b>{escape(str(patient.prediction))}</b>, label {escape(_text(patient.label))}, "
-        f"fold {escape(_text(patient.fold))}.</p>{cases}"
+        f"<p><a href='index.html'>&larr; cohort</a></p><h1>Patient {escape(patient['patient_id'])}</h1>"
+        f"<p>Probability {patient['probability']:.3f} ({patient['n_images']} images), prediction "
+        f"<b>{escape(str(patient['prediction']))}</b>{known}.</p>{cases}"
     )
-    return _page(f"Patient {patient.patient_id}", body)
+    return _page(f"Patient {patient['patient_id']}", body)
 
 
 def _case_block(case: dict[str, Any], probability: str) -> str:
@@ -179,8 +211,8 @@ def _page(title: str, body: str) -> str:
             f"<style>{STYLE}</style></head><body>{body}</body></html>\n")
 
 
-def _overlay_uri(run_dir: Path, case_id: str) -> str | None:
-    png, _ = explain_paths(run_dir / "explain", case_id)
+def _overlay_uri(folder: Path, case_id: str) -> str | None:
+    png, _ = explain_paths(folder / "explain", case_id)
     return data_uri(png.read_bytes()) if png.exists() else None
 
 

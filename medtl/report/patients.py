@@ -32,7 +32,8 @@ def probability_column(pred: pd.DataFrame, positive: str | None = None) -> str:
 def patient_table(
     pred: pd.DataFrame, threshold: float = 0.5, aggregate_how: str = "mean", positive: str | None = None
 ) -> pd.DataFrame:
-    """Per-patient probability of the positive class and the call at `threshold`.
+    """Per-patient probability of the positive class and the call at `threshold`; columns `PATIENT_COLUMNS`,
+    less `label` and `fold` when the predictions have none (new, unlabelled data).
 
     Images are combined by `medtl.evaluate.aggregate` (the same rule the metrics use, so the report and
     cv_summary.json agree); a patient's label follows `medtl.evaluate.patient_labels`. A patient whose images
@@ -54,7 +55,7 @@ def patient_table(
     negative = _negative_name(pred, positive_class)
     table["probability"] = table[column]
     table["prediction"] = [positive_class if p >= threshold else negative for p in table["probability"]]
-    return table[PATIENT_COLUMNS]
+    return table[[c for c in PATIENT_COLUMNS if c in table]]
 
 
 def write_patients_table(

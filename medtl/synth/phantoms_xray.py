@@ -14,9 +14,33 @@ from scipy import ndimage
 from medtl.synth.geometry import Rigid, ellipsoid_radius, index_grid_to_anatomy, snap_to_grid, soft_inside
 
 NODULE_TASK_LABELS = ("normal", "nodule")
-SOURCE_TASK_LABELS = ("normal", "cardiomegaly", "effusion", "mass")
+SOURCE_TASK_LABELS = ("normal", "cardiomegaly", "effusion", "mass", "granuloma")
 NODULE_CONTRAST = (0.15, 0.21)  # a small CNN on 64^2 images of 40 patients reaches a CV AUC near 0.7
-MASS_CONTRAST = (0.22, 0.3)
+
+
+@dataclass(frozen=True)
+class LesionKind:
+    """How many round findings of one kind a patient carries, their radius (share of the image side) and
+    contrast ranges, and how close to the lung's edge they may sit (`edge_margin` + share of the radius).
+
+    Example:
+        >>> LESION_KINDS["granuloma"].count
+        (2, 5)
+    """
+
+    count: tuple[int, int]
+    radius_share: tuple[float, float]
+    contrast: tuple[float, float]
+    edge_margin: float
+    radius_margin: float
+
+
+LESION_KINDS = {
+    "nodule": LesionKind((1, 3), (0.02, 0.05), NODULE_CONTRAST, 0.04, 1.0),
+    "mass": LesionKind((1, 1), (0.08, 0.12), (0.22, 0.3), 0.0, 0.6),
+    # Calcified granulomas: small, dense and often several; the source finding closest to a nodule.
+    "granuloma": LesionKind((2, 5), (0.012, 0.022), (0.28, 0.4), 0.03, 1.0),
+}
 NOISE_SD = 0.03
 
 
@@ -92,7 +116,7 @@ def sample_chest(rng: np.random.Generator, label: str) -> ChestAnatomy:
     )
     if label == "effusion":
         return replace(anatomy, effusion_side=int(rng.choice([-1, 1])), effusion_depth=rng.uniform(0.3, 0.45))
-    if label in ("nodule", "mass"):
+    if label in LESION_KINDS:
         return replace(anatomy, lesions=_sample_lesions(rng, anatomy, label))
     return anatomy
 
@@ -113,20 +137,20 @@ def lung_interior(anatomy: ChestAnatomy, points: np.ndarray, margin: float) -> n
 
 
 def _sample_lesions(rng: np.random.Generator, anatomy: ChestAnatomy, kind: str) -> list[Lesion]:
-    # Rejection sampling: nodules wholly inside a lung and apart; a mass may reach the lung's edge.
-    # Later nodules that find no room in a bounded number of tries are left out (the first always fits).
-    count = int(rng.integers(1, 4)) if kind == "nodule" else 1
-    radius_share, contrast = ((0.02, 0.05), NODULE_CONTRAST) if kind == "nodule" else ((0.08, 0.12), MASS_CONTRAST)
+    # Rejection sampling: lesions inside a lung (a mass may reach its edge) and apart from each other.
+    # Later lesions that find no room in a bounded number of tries are left out (the first always fits).
+    spec = LESION_KINDS[kind]
+    count = int(rng.integers(spec.count[0], spec.count[1] + 1))
     lesions: list[Lesion] = []
     tries = 0
     while len(lesions) < count and (tries < 1000 or not lesions):
         tries += 1
-        radius = rng.uniform(*radius_share) * 2.0  # share of the image side -> anatomy units (side = 2)
+        radius = rng.uniform(*spec.radius_share) * 2.0  # share of the image side -> anatomy units (side = 2)
         center = np.array([rng.uniform(-0.7, 0.45), rng.uniform(-0.65, 0.65)])
-        margin = radius + 0.04 if kind == "nodule" else 0.6 * radius
+        margin = spec.radius_margin * radius + spec.edge_margin
         apart = all(np.linalg.norm(center - other.center) > 1.5 * (radius + other.radius) + 0.05 for other in lesions)
         if apart and lung_interior(anatomy, center, margin):
-            lesions.append(Lesion(kind, center, radius, rng.uniform(*contrast)))
+            lesions.append(Lesion(kind, center, radius, rng.uniform(*spec.contrast)))
     return lesions
 
 

@@ -37,9 +37,9 @@ def make_xray(
     """Write a cohort of chest-X-ray-like phantoms to `out` and return `out`.
 
     task="nodule" labels patients "normal" / "nodule" (a `prevalence` share positive, each of their images with
-    one to three faint nodules); task="source" labels them "normal", "cardiomegaly", "effusion" or "mass" in equal
-    shares (`prevalence` is not used). Every patient has `images_per_patient` (low, high) images, all with the
-    patient's label. Layout::
+    one to three faint nodules); task="source" labels them "normal", "cardiomegaly", "effusion", "mass" or
+    "granuloma" (several small dense spots) in equal shares (`prevalence` is not used). Every patient has
+    `images_per_patient` (low, high) images, all with the patient's label. Layout::
 
         out/images/<label>/<patient_id>/<case_id>.dcm|.png
         out/masks/<case_id>.png      0/255 mask of the finding (all zero for normal)

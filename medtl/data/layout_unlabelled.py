@@ -1,0 +1,80 @@
+"""Data a trained model is applied to: a folder of images with no label folders, a CSV manifest whose label
+column is optional, or any labelled layout (`scan_new_data`)."""
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from medtl.data.case_ids import image_stem
+from medtl.data.case_rows import FILE_NAME, FOLDER, build_table, case_row, patient_of
+from medtl.data.case_table import CaseTable, Problem
+from medtl.data.folder_walk import empty_folders, list_files
+from medtl.data.layout_csv import scan_csv_manifest
+from medtl.data.scan import MANIFEST_NAME, detect_layout, scan_folder
+from medtl.io import scan_files
+from medtl.io.image import ImageHeader
+
+NEW_DATA_LAYOUTS = ("auto", "folder", "csv", "class-folders", "msd")
+
+
+def scan_unlabelled_folder(root: Path) -> tuple[list[dict[str, Any]], list[Problem]]:
+    """Rows (label None) and problems for every image, volume and DICOM series under `root`.
+
+    patient_id is the DICOM PatientID where the header has one, else the first folder below `root`
+    (`root/<patient>/<files>`), else the file or series-folder name (one image = one patient; such rows have
+    patient_id_source "file name").
+
+    Example:
+        >>> rows, problems = scan_unlabelled_folder(Path("new_xrays"))  # doctest: +SKIP
+        >>> rows[0]["patient_id"], rows[0]["label"]  # doctest: +SKIP
+        ('PAT-107', None)
+    """
+    headers, problems = scan_files(list_files(root))
+    return [_row(h, root) for h in headers], [*problems, *empty_folders(root)]
+
+
+def scan_new_data(data: str | Path, layout: str = "auto") -> CaseTable:
+    """The cases to predict: `data` is a folder or a CSV manifest (columns path or image, optional label,
+    patient_id and mask; relative paths are relative to the CSV's folder).
+
+    Layouts: "folder" (`scan_unlabelled_folder`), "csv" (the manifest `data`, or data/cases.csv), "class-folders"
+    and "msd" (labelled, as `scan_folder` reads them), or "auto": a CSV file is a manifest, a folder holding
+    dataset.json is "msd", one holding cases.csv is "csv", any other folder is "folder". Case ids come from the
+    same rules as `scan_folder`; unreadable files go to `table.problems`. No readable image at all is an error.
+
+    Example:
+        >>> scan_new_data("new_xrays")  # doctest: +SKIP
+        CaseTable(12 cases, 7 patients, classes=[])
+    """
+    if layout not in NEW_DATA_LAYOUTS:
+        raise ValueError(f"layout must be a str among {set(NEW_DATA_LAYOUTS)}. Got {layout!r} instead.")
+    path = Path(data).absolute()
+    if path.is_file():
+        if layout not in ("auto", "csv"):
+            raise ValueError(f"{path}: a file is read as a CSV manifest, which layout {layout!r} is not")
+        table = build_table(*scan_csv_manifest(path, label_required=False), path.parent)
+    elif not path.is_dir():
+        raise ValueError(f"{path}: not a folder of images nor a CSV manifest")
+    else:
+        if layout == "auto":
+            detected = detect_layout(path)
+            layout = "folder" if detected == "class-folders" else detected
+        if layout == "folder":
+            table = build_table(*scan_unlabelled_folder(path), path)
+        elif layout == "csv":
+            table = build_table(*scan_csv_manifest(path / MANIFEST_NAME, label_required=False), path)
+        else:
+            table = scan_folder(path, layout=layout)
+    if not len(table):
+        reasons = "; ".join(f"{p.path}: {p.reason}" for p in table.problems[:5]) or "it is empty"
+        raise ValueError(f"{path}: no readable image to predict ({reasons})")
+    return table
+
+
+def _row(header: ImageHeader, root: Path) -> dict[str, Any]:
+    parts = Path(header.path).relative_to(root).parts
+    if len(parts) >= 2:
+        patient, source = patient_of(header, parts[0], FOLDER)
+    else:
+        patient, source = patient_of(header, image_stem(header.path), FILE_NAME)
+    return case_row(header, label=None, patient_id=patient, patient_id_source=source)
