@@ -1,36 +1,10 @@
 import numpy as np
 import pytest
 import torch
-from torch import nn
 
 from medtl.engine.loop import predict_proba, train
 from medtl.engine.settings import TrainSettings
-
-
-class TinyNet(nn.Module):
-    def __init__(self):
-        super().__init__()
-        self.features = nn.Sequential(nn.Conv2d(1, 4, 3, padding=1), nn.BatchNorm2d(4), nn.ReLU(), nn.AdaptiveAvgPool2d(1), nn.Flatten())
-        self.head = nn.Linear(4, 2)
-
-    def forward(self, x):
-        return self.head(self.features(x))
-
-
-def blobs(n=32, seed=0):
-    g = torch.Generator().manual_seed(seed)
-    data = []
-    for i in range(n):
-        x = torch.randn(1, 16, 16, generator=g) * 0.3
-        y = i % 2
-        if y:
-            x[:, 5:11, 5:11] += 1.5
-        data.append({"image": x, "y": y})
-    return data
-
-
-def snapshot(module):
-    return {k: v.detach().clone() for k, v in module.state_dict().items()}
+from toy_models import TinyNet, blobs, snapshot
 
 
 def test_linear_probe_never_updates_the_backbone():
@@ -43,7 +17,6 @@ def test_linear_probe_never_updates_the_backbone():
         assert torch.equal(value, after[key]), key
     assert not torch.equal(before_head["weight"], model.head.weight)
 
-
 def test_freeze_unfreeze_trains_backbone_only_after_head_epochs():
     torch.manual_seed(0)
     model = TinyNet()
@@ -52,7 +25,6 @@ def test_freeze_unfreeze_trains_backbone_only_after_head_epochs():
     assert all(torch.equal(v, model.features.state_dict()[k]) for k, v in before.items())
     train(model, blobs(), TrainSettings(strategy="freeze_unfreeze", epochs=2, head_epochs=1, batch_size=8), head="head", progress=False)
     assert not torch.equal(before["0.weight"], model.features[0].weight)
-
 
 def test_full_fine_tune_learns_and_predicts_probabilities():
     torch.manual_seed(0)
@@ -63,7 +35,6 @@ def test_full_fine_tune_learns_and_predicts_probabilities():
     assert proba.shape == (16, 2) and np.allclose(proba.sum(1), 1, atol=1e-5)
     y = np.arange(16) % 2
     assert (proba.argmax(1) == y).mean() >= 0.8
-
 
 def test_non_finite_loss_names_epoch_and_batch():
     model = TinyNet()

@@ -4,28 +4,15 @@ import re
 import numpy as np
 import pandas as pd
 import torch
-from torch import nn
 
 from medtl.cli.main import main
 from medtl.engine.lr_find import lr_find, suggest
 from medtl.engine.settings import TrainSettings
 from medtl.synth import make_xray
+from toy_models import blobs, tiny_net
 
 
-def blobs(n=32):
-    g = torch.Generator().manual_seed(0)
-    data = []
-    for i in range(n):
-        x = torch.randn(1, 16, 16, generator=g) * 0.3
-        if i % 2:
-            x[:, 5:11, 5:11] += 1.5
-        data.append({"image": x, "y": i % 2})
-    return data
 
-
-def tiny_net():
-    return nn.Sequential(nn.Conv2d(1, 4, 3, padding=1), nn.ReLU(), nn.AdaptiveAvgPool2d(1), nn.Flatten(),
-                         nn.Linear(4, 2))
 
 
 def test_sweep_is_exponential_stops_on_divergence_and_leaves_the_model_as_it_was():

@@ -11,11 +11,7 @@ from medtl.engine.schedule import lr_factor
 from medtl.engine.settings import TrainSettings
 from medtl.engine.strategy import Phase, apply_phase
 from medtl.models import create_model
-
-
-def tiny_net():
-    return nn.Sequential(nn.Conv2d(1, 4, 3, padding=1), nn.ReLU(), nn.AdaptiveAvgPool2d(1), nn.Flatten(),
-                         nn.Linear(4, 2))
+from toy_models import tiny_net
 
 
 def tiny_data(n=24):

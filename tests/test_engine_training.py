@@ -16,28 +16,7 @@ from medtl.engine.monitor import TrainingMonitor
 from medtl.engine.selection import Validation
 from medtl.engine.settings import TrainSettings, autocast_for, cpu_supports_bf16, memory_format_for
 from medtl.engine.training_plots import plot_history
-
-
-class TinyNet(nn.Module):
-    def __init__(self):
-        super().__init__()
-        self.features = nn.Sequential(nn.Conv2d(1, 4, 3, padding=1), nn.BatchNorm2d(4), nn.ReLU(),
-                                      nn.AdaptiveAvgPool2d(1), nn.Flatten())
-        self.head = nn.Linear(4, 2)
-
-    def forward(self, x):
-        return self.head(self.features(x))
-
-
-def blobs(n=24, seed=0):
-    g = torch.Generator().manual_seed(seed)
-    data = []
-    for i in range(n):
-        x = torch.randn(1, 16, 16, generator=g) * 0.3
-        if i % 2:
-            x[:, 5:11, 5:11] += 1.5
-        data.append({"image": x, "y": i % 2})
-    return data
+from toy_models import TinyNet, blobs
 
 
 def weights_of(model):
@@ -86,7 +65,7 @@ def test_early_stopping_stops_after_patience_and_restores_the_best_epoch():
     model = TinyNet()
     signal = Signal([0.5, 0.7, 0.6, 0.65, 0.9, 0.95])
     settings = TrainSettings(epochs=6, batch_size=8, lr=0.01, val_fraction=0.2, patience=2)
-    history = train(model, blobs(), settings, head="head", progress=False, validation=Validation("val_auc", signal))
+    history = train(model, blobs(24), settings, head="head", progress=False, validation=Validation("val_auc", signal))
     assert history["epoch"].tolist() == [1, 2, 3, 4]  # epochs 3 and 4 did not beat epoch 2
     assert history["val_auc"].tolist() == [0.5, 0.7, 0.6, 0.65]
     assert same(weights_of(model), signal.seen[2])
@@ -97,11 +76,11 @@ def test_select_best_false_keeps_the_last_epoch_and_linear_probe_selects_too():
     torch.manual_seed(0)
     model = TinyNet()
     signal = Signal([0.9, 0.5, 0.4])
-    train(model, blobs(), TrainSettings(epochs=3, batch_size=8, val_fraction=0.2, select_best=False), head="head",
+    train(model, blobs(24), TrainSettings(epochs=3, batch_size=8, val_fraction=0.2, select_best=False), head="head",
           progress=False, validation=Validation("val_auc", signal))
     assert same(weights_of(model), signal.seen[3])
     probe = Signal([0.6, 0.8, 0.7])
-    history = train(model, blobs(), TrainSettings(strategy="linear_probe", epochs=3, batch_size=8, lr=0.05,
+    history = train(model, blobs(24), TrainSettings(strategy="linear_probe", epochs=3, batch_size=8, lr=0.05,
                                                   val_fraction=0.2), head="head", progress=False,
                     validation=Validation("val_auc", probe))
     assert history["val_auc"].tolist() == [0.6, 0.8, 0.7] and same(weights_of(model), probe.seen[2])
@@ -114,7 +93,7 @@ def test_a_run_killed_during_validation_resumes_with_its_best_epoch_and_patience
     def run(signal, folder):
         torch.manual_seed(0)
         model = TinyNet()
-        history = train(model, blobs(), settings, head="head", progress=False, seed=3, checkpoint=folder,
+        history = train(model, blobs(24), settings, head="head", progress=False, seed=3, checkpoint=folder,
                         validation=Validation("val_auc", signal))
         return model, history
 
@@ -142,7 +121,7 @@ def test_bf16_precision_autocasts_on_the_cpu():
     model = TinyNet()
     dtypes = []
     model.features[0].register_forward_hook(lambda module, args, out: dtypes.append(out.dtype))
-    history = train(model, blobs(), TrainSettings(epochs=1, batch_size=8, precision="bf16", device="cpu"),
+    history = train(model, blobs(24), TrainSettings(epochs=1, batch_size=8, precision="bf16", device="cpu"),
                     head="head", progress=False)
     assert set(dtypes) == {torch.bfloat16} and np.isfinite(history["loss"]).all()
     dtypes.clear()

@@ -28,13 +28,21 @@ def scan_class_folders(root: Path) -> tuple[list[dict[str, Any]], list[Problem]]
     loose = [f for f in files if f.parent == root]
     headers, problems = scan_files([f for f in files if f.parent != root])
     problems = [*problems, *empty_folders(root), *(Problem(str(f), "not inside a label folder") for f in loose)]
-    return [_row(h, root) for h in headers], problems
+    return [folder_case_row(h, root, labelled=True) for h in headers], problems
 
 
-def _row(header: ImageHeader, root: Path) -> dict[str, Any]:
+def folder_case_row(header: ImageHeader, root: Path, labelled: bool) -> dict[str, Any]:
+    """The case row of a file below `root`: with `labelled`, the first folder is its label; the next folder
+    (else the file name) is its patient unless the header names one.
+
+    Example:
+        >>> folder_case_row(read_header("cxr/nodule/P01/a.png"), Path("cxr"), True)["label"]  # doctest: +SKIP
+        'nodule'
+    """
     parts = Path(header.path).relative_to(root).parts
-    if len(parts) >= 3:
-        patient, source = patient_of(header, parts[1], FOLDER)
+    depth = 1 if labelled else 0
+    if len(parts) >= depth + 2:
+        patient, source = patient_of(header, parts[depth], FOLDER)
     else:
         patient, source = patient_of(header, image_stem(header.path), FILE_NAME)
-    return case_row(header, label=parts[0], patient_id=patient, patient_id_source=source)
+    return case_row(header, label=parts[0] if labelled else None, patient_id=patient, patient_id_source=source)

@@ -5,14 +5,13 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from medtl.data.case_ids import image_stem
-from medtl.data.case_rows import FILE_NAME, FOLDER, build_table, case_row, patient_of
+from medtl.data.case_rows import build_table
 from medtl.data.case_table import CaseTable, Problem
 from medtl.data.folder_walk import empty_folders, list_files
+from medtl.data.layout_class_folders import folder_case_row
 from medtl.data.layout_csv import scan_csv_manifest
 from medtl.data.scan import MANIFEST_NAME, detect_layout, scan_folder
 from medtl.io import scan_files
-from medtl.io.image import ImageHeader
 
 NEW_DATA_LAYOUTS = ("auto", "folder", "csv", "class-folders", "msd")
 
@@ -30,7 +29,7 @@ def scan_unlabelled_folder(root: Path) -> tuple[list[dict[str, Any]], list[Probl
         ('PAT-107', None)
     """
     headers, problems = scan_files(list_files(root))
-    return [_row(h, root) for h in headers], [*problems, *empty_folders(root)]
+    return [folder_case_row(h, root, labelled=False) for h in headers], [*problems, *empty_folders(root)]
 
 
 def scan_new_data(data: str | Path, layout: str = "auto") -> CaseTable:
@@ -69,12 +68,3 @@ def scan_new_data(data: str | Path, layout: str = "auto") -> CaseTable:
         reasons = "; ".join(f"{p.path}: {p.reason}" for p in table.problems[:5]) or "it is empty"
         raise ValueError(f"{path}: no readable image to predict ({reasons})")
     return table
-
-
-def _row(header: ImageHeader, root: Path) -> dict[str, Any]:
-    parts = Path(header.path).relative_to(root).parts
-    if len(parts) >= 2:
-        patient, source = patient_of(header, parts[0], FOLDER)
-    else:
-        patient, source = patient_of(header, image_stem(header.path), FILE_NAME)
-    return case_row(header, label=None, patient_id=patient, patient_id_source=source)
