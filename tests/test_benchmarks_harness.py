@@ -1,10 +1,16 @@
+import gzip
 import time
+from pathlib import Path
 
+import nibabel as nib
+import numpy as np
 import pytest
 import torch
+from pydicom.data import get_testdata_file
 
 from benchmarks import gpu
 from benchmarks.__main__ import main as bench_main
+from benchmarks.loading import floor_work
 from benchmarks.measure import Ratio, fraction_text, interleaved_medians, markdown_table
 
 
@@ -60,3 +66,10 @@ def test_gpu_dry_run_measures_the_2d_workload_on_cpu(tmp_path, capsys):
     assert all(r.value > 0 for r in ratios)
     out = capsys.readouterr().out
     assert "real loader" in out and "unknown" in out
+
+
+def test_loading_floor_is_the_bare_inflate_or_parse(tmp_path):
+    nib.save(nib.Nifti1Image(np.arange(24, dtype=np.int16).reshape(2, 3, 4), np.eye(4)), tmp_path / "v.nii.gz")
+    assert floor_work("NIfTI", str(tmp_path / "v.nii.gz")) == gzip.decompress((tmp_path / "v.nii.gz").read_bytes())
+    folder = Path(get_testdata_file("CT_small.dcm")).parent / "dicomdirtests/98892001/CT5N"
+    assert [ds.Modality for ds in floor_work("DICOM", str(folder))] == ["CT"] * 5  # every file parsed

@@ -11,11 +11,11 @@ from medtl.cli.main import main
 
 def test_synth_xray_writes_and_reports_counts(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     out = tmp_path / "xray"
-    assert main(["synth", "xray", str(out), "--patients", "4", "--size", "32", "--format", "png",
+    assert main(["synth", "xray", str(out), "--patients", "5", "--size", "32", "--format", "png",
                  "--task", "source", "--seed", "1"]) == 0
     cases = pd.read_csv(out / "cases.csv", dtype=str)
     printed = capsys.readouterr().out
-    assert f"wrote {len(cases)} images of 4 patients (png)" in printed
+    assert f"wrote {len(cases)} images of 5 patients (png)" in printed
     for label, group in cases.groupby("label"):
         assert f"{label:<13} {1:>4} patients {len(group):>5} images" in printed
     assert all(path.endswith(".png") for path in cases["path"])

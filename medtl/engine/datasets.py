@@ -3,6 +3,10 @@
 The deterministic preprocessing (read, scale, resize) runs once per case: kept in memory (MONAI CacheDataset),
 or on disk (MONAI PersistentDataset) under a folder named by a hash of the pipeline's settings, so a second run
 with the same settings skips decoding and a changed pipeline never reuses a stale cache.
+In memory, where RAM bounds the cache, arrays are kept compact: plain tensors (no MONAI metadata) in the
+smallest dtype that holds their values exactly (0/1 masks and integer-valued volumes as uint8 or int16,
+anything else float32), made float32 again when read, so no value changes. On disk they are stored as the
+pipeline returns them: expanding a compact file costs more than reading the larger one saves.
 """
 from __future__ import annotations
 
@@ -13,7 +17,10 @@ from pathlib import Path
 from typing import Any, Callable, Sequence
 
 import numpy as np
+import torch
 from monai.data import CacheDataset, Dataset, PersistentDataset
+from monai.transforms import Compose, Transform
+from monai.utils import convert_to_numpy
 from torch.utils.data import Subset
 
 from medtl import __version__
@@ -21,6 +28,9 @@ from medtl.data.case_table import CaseTable
 
 CACHE_MODES = ("memory", "disk")
 _SOURCE_KEYS = ("image", "series", "mask")
+_ARRAY_KEYS = ("image", "mask")
+# Integer dtypes a cached array may shrink to, smallest first.
+_COMPACT_DTYPES = (np.uint8, np.int16)
 
 
 def case_items(table: CaseTable, classes: Sequence[str], with_mask: bool) -> list[dict[str, Any]]:
@@ -77,22 +87,73 @@ def source_hash(item: dict[str, Any]) -> bytes:
     return hashlib.sha256(json.dumps(parts).encode()).hexdigest().encode()
 
 
+def compact_array(array: Any) -> torch.Tensor:
+    """`array` as a plain tensor in the smallest dtype that holds every value exactly: uint8 or int16 when all
+    values are integers in range, else float32.
+
+    Example:
+        >>> compact_array(np.array([[0.0, 1.0]], np.float32)).dtype, compact_array(np.array([0.5])).dtype
+        (torch.uint8, torch.float32)
+    """
+    # numpy, not torch: torch runs these small whole-array passes on its intra-op threads, which costs more than
+    # the work itself on a busy CPU.
+    values = convert_to_numpy(array)
+    if values.dtype.kind == "f" and values.size:
+        low, high = values.min(), values.max()  # NaN fails both range tests below
+        for dtype in _COMPACT_DTYPES:
+            info = np.iinfo(dtype)
+            if info.min <= low and high <= info.max:
+                compact = values.astype(dtype)
+                if np.array_equal(compact, values):
+                    return torch.from_numpy(compact)
+    return torch.from_numpy(values.astype(np.float32, copy=False))
+
+
+def expanded_array(tensor: torch.Tensor) -> torch.Tensor:
+    """A cached array back in float32 (see `compact_array`).
+
+    Example:
+        >>> expanded_array(torch.tensor([1, 2], dtype=torch.uint8))
+        tensor([1., 2.])
+    """
+    if tensor.dtype == torch.float32:
+        return tensor
+    return torch.from_numpy(tensor.numpy().astype(np.float32))
+
+
+class CompactArrays(Transform):
+    """The last cached step: image and mask made compact with `compact_array`.
+
+    Example:
+        >>> CompactArrays()({"image": np.zeros((1, 4, 4), np.float32), "y": 1})["image"].dtype
+        torch.uint8
+    """
+
+    def __call__(self, data: dict[str, Any]) -> dict[str, Any]:
+        return {key: compact_array(value) if key in _ARRAY_KEYS else value for key, value in data.items()}
+
+
 class CaseCache:
     """Every case run through the deterministic `preprocess` pipeline once, in memory or on disk.
 
     With `cache_dir`, preprocessed cases are written there (one file per case, named by `source_hash`) and
     reused by later runs; pass a folder that `pipeline_key` names, so different pipelines never share one.
+    In memory, arrays are cached compact (`compact_array`) and come back as float32 tensors.
 
     Example:
         >>> cache = CaseCache(items, preprocess((64, 64), "percentile", False))  # doctest: +SKIP
         >>> train = cache.subset(np.arange(10), augment_and_finish)               # doctest: +SKIP
     """
 
-    def __init__(self, items: list[dict[str, Any]], pipeline: Callable, cache_dir: str | Path | None = None,
+    def __init__(self, items: list[dict[str, Any]], pipeline: Compose | Transform, cache_dir: str | Path | None = None,
                  num_workers: int = 0, progress: bool = True):
         self.items = items
-        if cache_dir is None:
-            self.data = CacheDataset(items, pipeline, cache_rate=1.0, num_workers=num_workers or None, progress=progress)
+        self.compact = cache_dir is None
+        if self.compact:
+            # One flat Compose: MONAI caches the steps before the first Randomizable, and a nested Compose is one.
+            steps = pipeline.transforms if isinstance(pipeline, Compose) else (pipeline,)
+            self.data = CacheDataset(items, Compose([*steps, CompactArrays()]), cache_rate=1.0,
+                                     num_workers=num_workers or None, progress=progress)
         else:
             Path(cache_dir).mkdir(parents=True, exist_ok=True)
             self.data = PersistentDataset(items, pipeline, cache_dir=cache_dir, hash_func=source_hash)
@@ -103,6 +164,8 @@ class CaseCache:
     def __getitem__(self, index: int) -> dict[str, Any]:
         """The preprocessed case; its labels and row come from this run's items, never from the cache."""
         case = dict(self.data[index])
+        if self.compact:
+            case.update({key: expanded_array(case[key]) for key in _ARRAY_KEYS if key in case})
         case.update({k: v for k, v in self.items[index].items() if k not in _SOURCE_KEYS})
         return case
 

@@ -65,7 +65,8 @@ class LRFindResult:
 def suggest(lrs: np.ndarray, smoothed: np.ndarray) -> tuple[float, float]:
     """(steepest descent, minimum / 10) of a smoothed loss curve over increasing learning rates. The steepest
     descent is sought between the first tenth of the sweep (where the smoothing has seen few batches) and the
-    minimum; without room for it, both are minimum / 10.
+    minimum; without room for it, both are minimum / 10. Neither is below the first rate swept: a rate that
+    was never tried is never suggested.
 
     Example:
         >>> lrs = np.logspace(-5, 0, 6)
@@ -73,7 +74,7 @@ def suggest(lrs: np.ndarray, smoothed: np.ndarray) -> tuple[float, float]:
         (0.001, 0.01)
     """
     best = int(np.argmin(smoothed))
-    min_loss_lr = float(lrs[best] / 10)
+    min_loss_lr = float(max(lrs[best] / 10, lrs[0]))
     skip = len(lrs) // 10
     if best - skip < 2:
         return min_loss_lr, min_loss_lr

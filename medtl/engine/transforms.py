@@ -17,7 +17,8 @@ from medtl.io import read_image
 class LoadCased(T.MapTransform):
     """Read a case's `image` (and `mask`, when present) with `medtl.io.read_image`, channel first.
 
-    A DICOM series is picked by the case's `series` uid. Arrays follow medtl.io's conventions (2D as displayed,
+    A DICOM series is picked by the case's `series` uid, which is then dropped, so cases with and without one
+    batch together. Arrays follow medtl.io's conventions (2D as displayed,
     3D canonical RAS), so masks and images share one geometry.
 
     Example:
@@ -30,9 +31,10 @@ class LoadCased(T.MapTransform):
 
     def __call__(self, data: Mapping[Hashable, Any]) -> dict[Hashable, Any]:
         out = dict(data)
+        series = out.pop("series", None)
         for key in self.key_iterator(out):
-            series = out.get("series") if key == "image" else None
-            out[key] = read_image(out[key], series_uid=series).array[None].astype(np.float32)
+            image = read_image(out[key], series_uid=series if key == "image" else None)
+            out[key] = image.array[None].astype(np.float32)
         if "mask" in out:
             out["mask"] = (out["mask"] > 0).astype(np.float32)
         return out

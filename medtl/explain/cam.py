@@ -8,8 +8,6 @@ from contextlib import contextmanager
 import numpy as np
 import torch
 import torch.nn as nn
-from monai.transforms import ScaleIntensity
-from monai.utils import convert_to_tensor
 from monai.visualize import GradCAM, GradCAMpp, OcclusionSensitivity
 from monai.visualize.class_activation_maps import ModelWithHooks
 
@@ -26,10 +24,11 @@ def saliency(
 ) -> torch.Tensor:
     """Heatmaps (B, *spatial) in [0, 1] at the input size, one per image of a (B, C, *spatial) batch.
 
-    Grad-CAM and Grad-CAM++ take one forward and one backward pass for the whole batch; occlusion runs the
-    model on occluded copies, image by image. `class_idx` is the class to explain: one int for every image, a
-    tensor with one class per image, or None for each image's own predicted class. The model keeps its hooks and
-    train/eval modes as they were; its parameter gradients are left cleared.
+    Grad-CAM and Grad-CAM++ take one forward pass for the whole batch and a backward pass that stops at the
+    target layer: the layers below it run without autograd, as at inference, so the cost stays close to one
+    inference. Occlusion runs the model on occluded copies, image by image. `class_idx` is the class to explain:
+    one int for every image, a tensor with one class per image, or None for each image's own predicted class.
+    The model keeps its hooks and train/eval modes as they were; its parameter gradients are left cleared.
 
     Example:
         >>> net = torch.nn.Sequential(torch.nn.Conv2d(1, 4, 3), torch.nn.ReLU(), torch.nn.AdaptiveAvgPool2d(1),
@@ -66,11 +65,9 @@ def _grad_cam(
     hooked = _BatchModelWithHooks(model, target_layer, spatial_dims=images.ndim - 2)
     try:
         cam = cam_class(nn_module=hooked, target_layers=target_layer, postprocessing=_scale_each)
-        # The input asks for gradients so that the map exists even when the backbone is frozen.
-        with torch.enable_grad():
-            maps = cam(images.detach().clone().requires_grad_(True), class_idx=class_idx)
-        activations = hooked.activations.get(target_layer)
-        if activations is not None and int(np.prod(activations.shape[2:])) == 1:
+        maps = cam(images.detach(), class_idx=class_idx)
+        activations = hooked.activations[target_layer]
+        if int(np.prod(activations.shape[2:])) == 1:
             warnings.warn(f"target layer {target_layer!r} gives a single value per map at input size "
                           f"{tuple(images.shape[2:])}, so its Grad-CAM cannot localise anything; explain an earlier "
                           "layer (explain.target_layer) or use a larger input", stacklevel=3)
@@ -100,8 +97,13 @@ def _occlusion(model: nn.Module, images: torch.Tensor, class_idx: ClassIndex) ->
 
 
 class _BatchModelWithHooks(ModelWithHooks):
-    """MONAI's `ModelWithHooks` with removable hooks and a per-image class score.
+    """MONAI's `ModelWithHooks` whose backward pass stops at the target layer, with removable hooks and a
+    per-image class score; MONAI's `GradCAM`/`GradCAMpp` compute the maps from what it returns.
 
+    MONAI back-propagates from the score through the whole network to the input; Grad-CAM needs only the gradient
+    at the target layer. Here the layers below the target run under `torch.no_grad` and the target's output is
+    detached into a new leaf that requires a gradient, so autograd records only the layers above it and
+    `torch.autograd.grad` computes that one gradient (no parameter gradients).
     MONAI scores a batch with `logits[:, class_idx]`, which mixes images when classes differ, and returns a (B,)
     score that Grad-CAM++ multiplies against (B, C, *spatial) gradients along the wrong axis; here each image is
     scored on its own class and the score is shaped (B, 1, *ones) to broadcast per image.
@@ -112,18 +114,32 @@ class _BatchModelWithHooks(ModelWithHooks):
             layer = model.get_submodule(target_layer)
         except AttributeError:
             raise ValueError(f"target_layer {target_layer!r} is not a submodule of {type(model).__name__}") from None
-        super().__init__(model, target_layer)  # registers nothing: the hooks below keep their handles
+        super().__init__(model, target_layer)  # registers nothing: the hook below keeps its handle
         self.register_forward = self.register_backward = True
         self.spatial_dims = spatial_dims
-        self._layer = layer
-        # An in-place layer breaks full backward hooks; MONAI switches it off, and it is switched back in remove().
-        self._inplace = layer.__dict__.get("inplace")
-        if self._inplace:
-            layer.inplace = False
-        self._handles = [
-            layer.register_forward_hook(self.forward_hook(target_layer)),
-            layer.register_full_backward_hook(self.backward_hook(target_layer)),
-        ]
+        self._handle = layer.register_forward_hook(self._gradient_root)
+
+    def _gradient_root(self, _module: nn.Module, _inputs: tuple, output: torch.Tensor) -> torch.Tensor:
+        """Forward hook on the target layer: keep its output as a leaf and record the graph from here on."""
+        torch.set_grad_enabled(True)  # undone when `__call__`'s no_grad block exits
+        leaf = output.detach().requires_grad_(True)
+        self.activations[self.target_layers[0]] = leaf
+        return leaf.clone()  # a later in-place layer (ReLU(inplace=True)) may modify this, never the leaf
+
+    def __call__(self, x: torch.Tensor, class_idx: ClassIndex = None, retain_graph: bool = False):
+        """Logits, (activation,) and (gradient of the class score at the target layer,), as MONAI's CAMs expect."""
+        self.model.eval()  # `saliency` restores the model's modes
+        name = self.target_layers[0]
+        self.activations.pop(name, None)
+        with torch.no_grad():
+            logits = self.model(x)
+            if name not in self.activations:
+                raise ValueError(f"target layer {name!r} did not run in {type(self.model).__name__}'s forward pass")
+            self.class_idx = logits.argmax(1) if class_idx is None else class_idx
+            score = self.class_score(logits, self.class_idx)
+            (gradient,) = torch.autograd.grad(score.sum(), self.activations[name], retain_graph=retain_graph)
+        self.score, self.gradients[name] = score.detach(), gradient
+        return logits.detach(), (self.activations[name].detach(),), (gradient,)
 
     def class_score(self, logits: torch.Tensor, class_idx: int | torch.Tensor) -> torch.Tensor:
         classes = _per_image(class_idx, logits)
@@ -131,10 +147,7 @@ class _BatchModelWithHooks(ModelWithHooks):
         return score.view(-1, *[1] * (self.spatial_dims + 1))
 
     def remove(self) -> None:
-        for handle in self._handles:
-            handle.remove()
-        if self._inplace:
-            self._layer.inplace = True
+        self._handle.remove()
 
 
 def _per_image(class_idx: ClassIndex, outputs: torch.Tensor) -> torch.Tensor:
@@ -151,9 +164,15 @@ def _probabilities(logits: torch.Tensor) -> torch.Tensor:
 
 
 def _scale_each(maps: torch.Tensor) -> torch.Tensor:
-    """Min-max scale each (1, *spatial) map of a batch to [0, 1]; a constant map becomes zeros."""
-    scale = ScaleIntensity(minv=0.0, maxv=1.0)
-    return torch.stack([convert_to_tensor(scale(m), track_meta=False) for m in maps])
+    """Min-max scale each (1, *spatial) map of a batch to [0, 1]; a constant map becomes zeros.
+
+    MONAI's `ScaleIntensity(minv=0, maxv=1)` does this one image at a time; its arithmetic is done here for the
+    whole batch in four tensor operations, since per-image calls cost more than the maps themselves.
+    """
+    flat = maps.flatten(1)
+    low = flat.amin(1).view(-1, *[1] * (maps.ndim - 1))
+    span = flat.amax(1).view(-1, *[1] * (maps.ndim - 1)) - low
+    return torch.where(span > 0, (maps - low) / torch.where(span > 0, span, 1.0), 0.0)
 
 
 @contextmanager

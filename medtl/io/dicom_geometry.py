@@ -97,9 +97,13 @@ def frame_geometries(ds: Dataset) -> list[SliceGeometry] | None:
 
 
 def stack_volume(
-    frames: Sequence[np.ndarray], geometries: Sequence[SliceGeometry], path: str | Path, series_uid: str | None = None
+    frames: Sequence[np.ndarray] | np.ndarray,
+    geometries: Sequence[SliceGeometry],
+    path: str | Path,
+    series_uid: str | None = None,
 ) -> tuple[np.ndarray, np.ndarray]:
-    """Stack 2D frames (rows, cols) into a canonical RAS+ float32 volume and its voxel->RAS affine.
+    """Stack 2D frames (rows, cols), a list or one (frames, rows, cols) array, into a canonical RAS+ float32
+    volume and its voxel->RAS affine.
 
     `path` (the file or folder) and `series_uid` name the source in error messages.
 
@@ -111,7 +115,7 @@ def stack_volume(
         ((3, 2, 3), [0.0, 1.0, 2.0])
     """
     order, affine = _stacked_affine(geometries, path, series_uid)
-    volume = np.stack([np.asarray(frames[i], dtype=np.float32).T for i in order], axis=-1)
+    volume = np.asarray(frames, dtype=np.float32)[order].transpose(2, 1, 0)  # (slice, row, col) -> (col, row, slice)
     return to_canonical(volume, affine)
 
 
@@ -148,9 +152,10 @@ def _stacked_affine(
         raise error(f"a volume needs at least two slices; found {len(geometries)}")
     first = geometries[0]
     for name in ("orientation", "spacing", "shape"):
-        odd = [g for g in geometries if not np.allclose(getattr(g, name), getattr(first, name), atol=1e-4)]
-        if odd:
-            raise error(f"slices differ in {name}: {getattr(first, name)} and {getattr(odd[0], name)}")
+        values = np.array([getattr(g, name) for g in geometries], dtype=np.float64)
+        odd = np.flatnonzero(~np.isclose(values, values[0], atol=1e-4).all(axis=1))
+        if odd.size:
+            raise error(f"slices differ in {name}: {getattr(first, name)} and {getattr(geometries[odd[0]], name)}")
     normal = first.normal
     projections = np.array([g.position for g in geometries]) @ normal
     order = np.argsort(projections, kind="stable")

@@ -30,7 +30,18 @@ def read_dicom_file(path: str | Path) -> ImageData:
         >>> image.array.shape, image.spacing, image.meta["modality"]
         ((128, 128), (0.661468, 0.661468), 'CT')
     """
-    ds = read_dataset(path)
+    return dataset_image(read_dataset(path), path)
+
+
+def dataset_image(ds: Dataset, path: str | Path) -> ImageData:
+    """What `read_dicom_file` returns, from the dataset of `path` already read with its pixels.
+
+    Example:
+        >>> from pydicom.data import get_testdata_file
+        >>> path = get_testdata_file("rtdose.dcm")
+        >>> dataset_image(read_dataset(path), path).array.shape
+        (10, 10, 15)
+    """
     meta = image_meta(path, "dicom", identity(ds))
     if frame_count(ds) == 1:
         spacing = _plane_spacing(ds)

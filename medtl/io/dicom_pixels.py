@@ -5,17 +5,28 @@ Decoding goes through pydicom and its installed plugins (JPEG baseline/extended/
 RLE, deflate). The Modality LUT (RescaleSlope/Intercept or Modality LUT Sequence) gives modality units such as
 Hounsfield units; volumes stop there. 2D images are returned as displayed: the VOI LUT (VOI LUT Sequence or
 WindowCenter/WindowWidth) is applied when present, then MONOCHROME1 is inverted so that bright means dense.
+
+The slices of a series are decoded together when they can be: uncompressed grey slices that share one pixel
+format are the frames of one buffer for pydicom's decoder, and slices that share one rescale get it in one call.
 """
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
 
 import numpy as np
 from pydicom.dataset import Dataset
-from pydicom.pixels import apply_color_lut, apply_modality_lut, apply_voi_lut
+from pydicom.pixels import apply_color_lut, apply_modality_lut, apply_voi_lut, as_pixel_options, get_decoder
+from pydicom.tag import Tag
 
 from medtl.io.grey import rgb_to_grey
 from medtl.io.image import ReadError
+
+# The Image Pixel module elements that fix how a frame's bytes decode (pydicom's decoding options).
+PIXEL_FORMAT = tuple(Tag(keyword) for keyword in (
+    "SamplesPerPixel", "PhotometricInterpretation", "PlanarConfiguration", "NumberOfFrames", "Rows", "Columns",
+    "BitsAllocated", "BitsStored", "PixelRepresentation"))
+RESCALE = (Tag("RescaleSlope"), Tag("RescaleIntercept"))
 
 
 def decoded_pixels(ds: Dataset, path: str | Path) -> np.ndarray:
@@ -51,6 +62,64 @@ def modality_values(pixels: np.ndarray, lut_source: Dataset) -> np.ndarray:
         [[-1024.0, -1004.0]]
     """
     return np.asarray(apply_modality_lut(pixels, lut_source), dtype=np.float32)
+
+
+def series_values(datasets: Sequence[Dataset], paths: Sequence[str | Path]) -> np.ndarray:
+    """Modality values (float32, slices x rows x cols) of the single-frame slices of one series, in file order.
+
+    Example:
+        >>> from pydicom.data import get_testdata_file
+        >>> from medtl.io.dicom_tags import read_dataset
+        >>> paths = [get_testdata_file("CT_small.dcm")] * 2
+        >>> series_values([read_dataset(p) for p in paths], paths).shape
+        (2, 128, 128)
+    """
+    stored = _frames_of_one_buffer(datasets)
+    if stored is None:
+        stored = np.stack([decoded_pixels(ds, path) for ds, path in zip(datasets, paths)])
+    if _one_rescale(datasets):
+        return modality_values(stored, datasets[0])
+    return np.stack([modality_values(frame, ds) for frame, ds in zip(stored, datasets)])
+
+
+def _frames_of_one_buffer(datasets: Sequence[Dataset]) -> np.ndarray | None:
+    """Stored values of uncompressed grey slices that share one pixel format, decoded in one pydicom call; None
+    when the slices differ or are compressed, colour, bit-packed or padded (decode those one by one)."""
+    first = datasets[0]
+    syntax = first.file_meta.get("TransferSyntaxUID")
+    pixel_format = _raw_values(first, PIXEL_FORMAT)  # before anything below converts first's elements
+    if syntax is None or syntax.is_encapsulated or any(
+        ds.file_meta.get("TransferSyntaxUID") != syntax or _raw_values(ds, PIXEL_FORMAT) != pixel_format
+        for ds in datasets
+    ):
+        return None
+    if (not str(first.get("PhotometricInterpretation", "")).startswith("MONOCHROME")
+            or int(first.get("SamplesPerPixel", 1)) != 1 or int(first.get("BitsAllocated", 0)) % 8):
+        return None
+    frame_bytes = int(first.Rows) * int(first.Columns) * int(first.BitsAllocated) // 8
+    if any("PixelData" not in ds or len(ds.PixelData) != frame_bytes for ds in datasets):
+        return None
+    options = as_pixel_options(first, number_of_frames=len(datasets), pixel_keyword="PixelData",
+                               transfer_syntax_uid=syntax)
+    try:
+        frames, _ = get_decoder(syntax).as_array(b"".join(ds.PixelData for ds in datasets), **options)
+    except ValueError:  # pydicom's check of the pixel format failed: decoding slice by slice names the file at fault
+        return None
+    return frames.reshape(len(datasets), *frames.shape[-2:])
+
+
+def _raw_values(ds: Dataset, tags: tuple[Tag, ...]) -> list:
+    """The values of `tags` as stored, compared without pydicom converting each one (the slow part).
+
+    An element converted in one slice and not in another compares unequal: the slices are then handled one by
+    one, which is slower but gives the same values."""
+    return [getattr(ds.get_item(tag), "value", None) for tag in tags]
+
+
+def _one_rescale(datasets: Sequence[Dataset]) -> bool:
+    """True when every slice stores the same RescaleSlope and RescaleIntercept (or none) and no Modality LUT."""
+    rescale = _raw_values(datasets[0], RESCALE)
+    return all(_raw_values(ds, RESCALE) == rescale and "ModalityLUTSequence" not in ds for ds in datasets)
 
 
 def displayed_values(ds: Dataset, path: str | Path) -> np.ndarray:

@@ -13,9 +13,9 @@ from pathlib import Path
 from pydicom.dataset import Dataset
 
 from medtl.io.dicom_geometry import SliceGeometry, slice_geometry, stack_volume, stacked_geometry
-from medtl.io.dicom_image import dicom_header, read_dicom_file
-from medtl.io.dicom_pixels import decoded_pixels, modality_values
-from medtl.io.dicom_tags import frame_count, has_dicom_marker, identity, is_image, open_dataset, read_dataset, text
+from medtl.io.dicom_image import dataset_image, dicom_header
+from medtl.io.dicom_pixels import series_values
+from medtl.io.dicom_tags import frame_count, has_dicom_marker, identity, is_image, open_dataset, text
 from medtl.io.image import ImageData, ImageHeader, ReadError
 from medtl.io.meta import image_meta
 from medtl.io.orientation import voxel_spacing
@@ -23,8 +23,12 @@ from medtl.io.orientation import voxel_spacing
 SeriesFiles = list[tuple[Path, Dataset]]
 
 
-def series_datasets(folder: str | Path) -> dict[str, SeriesFiles]:
-    """Headers (no pixels) of the DICOM images directly in `folder`, grouped by SeriesInstanceUID.
+def series_datasets(
+    folder: str | Path, with_pixels: bool = False, series_uid: str | None = None
+) -> dict[str, SeriesFiles]:
+    """Datasets of the DICOM images directly in `folder`, grouped by SeriesInstanceUID. Headers only, unless
+    `with_pixels`: then each file is read whole, once, and keeps its pixel data when it belongs to `series_uid`
+    (to any series when None), so a folder of many series never holds the pixels of the ones not asked for.
 
     Example:
         >>> from pathlib import Path
@@ -40,9 +44,12 @@ def series_datasets(folder: str | Path) -> dict[str, SeriesFiles]:
     for path in sorted(p for p in folder.iterdir() if p.is_file() and not p.name.startswith(".")):
         if not has_dicom_marker(path):
             continue
-        ds = open_dataset(path, with_pixels=False)
+        ds = open_dataset(path, with_pixels=with_pixels)
         if is_image(ds):
-            groups.setdefault(text(ds, "SeriesInstanceUID") or "", []).append((path, ds))
+            uid = text(ds, "SeriesInstanceUID") or ""
+            if series_uid is not None and uid != series_uid and "PixelData" in ds:
+                del ds.PixelData
+            groups.setdefault(uid, []).append((path, ds))
     if not groups:
         raise ReadError(folder, "no DICOM images in this folder")
     return dict(sorted(groups.items()))
@@ -69,7 +76,7 @@ def read_dicom_series(folder: str | Path) -> list[ImageData]:
         >>> [v.array.shape for v in read_dicom_series(ct5)]
         [(16, 16, 5)]
     """
-    return [_read_volume(folder, uid, files) for uid, files in series_datasets(folder).items()]
+    return [_read_volume(folder, uid, files) for uid, files in series_datasets(folder, with_pixels=True).items()]
 
 
 def read_series(folder: str | Path, series_uid: str | None = None) -> ImageData:
@@ -82,7 +89,7 @@ def read_series(folder: str | Path, series_uid: str | None = None) -> ImageData:
         >>> read_series(ct5).meta["format"]
         'dicom-series'
     """
-    uid, files = _chosen(folder, series_uid)
+    uid, files = _chosen(folder, series_uid, with_pixels=True)
     return _read_volume(folder, uid, files)
 
 
@@ -111,15 +118,14 @@ def volume_header(folder: str | Path, series_uid: str, files: SeriesFiles) -> Im
         >>> volume_header(ct5, uid, files).spatial_dims
         3
     """
-    multi_frame = _multi_frame_file(folder, series_uid, files)
-    if multi_frame is not None:
-        return dicom_header(files[0][1], multi_frame)
+    if _is_multi_frame_file(folder, series_uid, files):
+        return dicom_header(files[0][1], files[0][0])
     shape, affine = stacked_geometry(_slice_geometries(folder, series_uid, files), folder, series_uid)
     return ImageHeader(str(folder), "dicom-series", shape, voxel_spacing(affine), **identity(files[0][1]))
 
 
-def _chosen(folder: str | Path, series_uid: str | None) -> tuple[str, SeriesFiles]:
-    groups = series_datasets(folder)
+def _chosen(folder: str | Path, series_uid: str | None, with_pixels: bool = False) -> tuple[str, SeriesFiles]:
+    groups = series_datasets(folder, with_pixels, series_uid)
     if series_uid is None and len(groups) > 1:
         raise ReadError(folder, f"{len(groups)} series in this folder; choose one with series_uid: {', '.join(groups)}")
     if series_uid is None:
@@ -130,26 +136,22 @@ def _chosen(folder: str | Path, series_uid: str | None) -> tuple[str, SeriesFile
 
 
 def _read_volume(folder: str | Path, series_uid: str, files: SeriesFiles) -> ImageData:
-    multi_frame = _multi_frame_file(folder, series_uid, files)
-    if multi_frame is not None:
-        return read_dicom_file(multi_frame)
+    if _is_multi_frame_file(folder, series_uid, files):
+        return dataset_image(files[0][1], files[0][0])
     geometries = _slice_geometries(folder, series_uid, files)
-    frames = []
-    for path, _ in files:
-        ds = read_dataset(path)
-        frames.append(modality_values(decoded_pixels(ds, path), ds))
+    frames = series_values([ds for _, ds in files], [path for path, _ in files])
     array, affine = stack_volume(frames, geometries, folder, series_uid)
     return ImageData(array, affine, voxel_spacing(affine), image_meta(folder, "dicom-series", identity(files[0][1])))
 
 
-def _multi_frame_file(folder: str | Path, series_uid: str, files: SeriesFiles) -> Path | None:
-    """The file of a series made of one multi-frame file; None for a series of several files."""
+def _is_multi_frame_file(folder: str | Path, series_uid: str, files: SeriesFiles) -> bool:
+    """True for a series made of one multi-frame file, False for a series of several files."""
     if len(files) > 1:
-        return None
+        return False
     path, ds = files[0]
     if frame_count(ds) == 1:
         raise ReadError(folder, f"series {series_uid} is one 2D image ({path.name}), not a volume; read that file")
-    return path
+    return True
 
 
 def _slice_geometries(folder: str | Path, series_uid: str, files: SeriesFiles) -> list[SliceGeometry]:

@@ -23,8 +23,13 @@ def canonical_geometry(shape: tuple[int, ...], affine: np.ndarray) -> tuple[tupl
     return new_shape, affine @ orientations.inv_ornt_aff(ornt, shape)
 
 
-def to_canonical(array: np.ndarray, affine: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+def to_canonical(
+    array: np.ndarray, affine: np.ndarray, dtype: np.dtype | type | None = None
+) -> tuple[np.ndarray, np.ndarray]:
     """Reorient a 3D array and its voxel->RAS affine to closest canonical RAS+ (axes permuted/flipped only).
+
+    The result is a new array of `dtype` (default: the input's) whose memory keeps the input's own order, so the
+    copy streams through memory instead of transposing it; its strides are positive but not necessarily C order.
 
     Example:
         >>> arr, aff = to_canonical(np.arange(6.0).reshape(1, 2, 3), np.diag([-1.0, 1.0, 1.0, 1.0]))
@@ -33,7 +38,7 @@ def to_canonical(array: np.ndarray, affine: np.ndarray) -> tuple[np.ndarray, np.
     """
     ornt = orientations.io_orientation(affine)
     _, new_affine = canonical_geometry(array.shape, affine)
-    return np.ascontiguousarray(orientations.apply_orientation(array, ornt)), new_affine
+    return np.array(orientations.apply_orientation(array, ornt), dtype=dtype, order="K"), new_affine
 
 
 def voxel_spacing(affine: np.ndarray) -> tuple[float, ...]:
