@@ -184,3 +184,14 @@ def test_progress_bar_shows_loss_lr_throughput_and_last_validation():
     assert list(monitor.postfix(0.5, 1e-3, 100.0)) == ["loss", "lr", "img/s"]
     monitor.epoch({"epoch": 1, "loss": 0.5, "val_auc": 0.8125})
     assert monitor.postfix(0.5, 1e-3, 100.0)["val_auc"] == "0.812"
+
+
+def test_loader_workers_follow_the_machine_unless_set(monkeypatch):
+    import medtl.engine.settings as settings_module
+
+    monkeypatch.setattr(settings_module.os, "cpu_count", lambda: 16)
+    assert TrainSettings(device="cuda").loader_workers == 7  # one per two cores beyond the first two
+    assert TrainSettings(device="cpu").loader_workers == 0  # workers would compete with the model's threads
+    assert TrainSettings(device="cuda", num_workers=2).loader_workers == 2
+    monkeypatch.setattr(settings_module.os, "cpu_count", lambda: 64)
+    assert TrainSettings(device="cuda").loader_workers == 8

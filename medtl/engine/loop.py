@@ -58,7 +58,7 @@ def training_loader(data: Dataset, settings: TrainSettings, seed: int | None = N
     elif is_distributed():
         sampler = DistributedSampler(data, shuffle=True, seed=seed or 0)
     return DataLoader(data, batch_size=settings.batch_size, shuffle=sampler is None, sampler=sampler,
-                      num_workers=settings.num_workers, drop_last=len(data) > settings.batch_size,
+                      num_workers=settings.loader_workers, drop_last=len(data) > settings.batch_size,
                       pin_memory=settings.torch_device.type == "cuda", collate_fn=list_data_collate)
 
 
@@ -202,7 +202,7 @@ def predict_proba(model: nn.Module, data: Dataset, settings: TrainSettings) -> n
     """
     device = settings.torch_device
     model.to(device).eval()
-    loader = DataLoader(data, batch_size=settings.batch_size, shuffle=False, num_workers=settings.num_workers)
+    loader = DataLoader(data, batch_size=settings.batch_size, shuffle=False, num_workers=settings.loader_workers)
     out = []
     for batch in loader:
         with autocast_for(device, settings.precision):

@@ -33,7 +33,7 @@ def head_inputs(model: nn.Module, head: str, data: Dataset, settings: TrainSetti
     hook = model.get_submodule(head).register_forward_pre_hook(lambda _m, args: captured.append(args[0].float().cpu()))
     labels = []
     try:
-        for batch in DataLoader(data, batch_size=settings.batch_size, shuffle=False, num_workers=settings.num_workers):
+        for batch in DataLoader(data, batch_size=settings.batch_size, shuffle=False, num_workers=settings.loader_workers):
             with autocast_for(device, settings.precision):
                 model(batch["image"].to(device))
             labels.append(torch.as_tensor(batch["y"]).long())

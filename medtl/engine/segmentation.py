@@ -123,7 +123,7 @@ def predict_masks(model: nn.Module, data: Dataset, settings: TrainSettings, wind
     device = settings.torch_device
     model.to(device).eval()
     masks: list[np.ndarray] = []
-    for batch in DataLoader(data, batch_size=settings.batch_size, shuffle=False, num_workers=settings.num_workers):
+    for batch in DataLoader(data, batch_size=settings.batch_size, shuffle=False, num_workers=settings.loader_workers):
         with autocast_for(device, settings.precision):
             logits = sliding_window_inference(batch["image"].to(device), tuple(window), settings.batch_size, model,
                                               overlap=overlap, mode="gaussian")

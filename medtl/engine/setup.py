@@ -15,6 +15,7 @@ from torch import nn
 from medtl.config import ExperimentConfig
 from medtl.engine import transforms as mt
 from medtl.engine.datasets import CACHE_MODES, CaseCache, pipeline_key
+from medtl.engine.settings import TrainSettings
 from medtl.engine.run_folder import RunFolder
 from medtl.models import create_model, get_spec, medtl_home
 
@@ -89,7 +90,7 @@ def case_cache(cfg: ExperimentConfig, items: list[dict[str, Any]], pipes: Pipeli
     if mode not in CACHE_MODES:
         raise ValueError(f"data.cache must be one of {set(CACHE_MODES)}. Got {mode!r} instead.")
     folder = medtl_home() / "cache" / "preprocessed" / pipes.key if mode == "disk" else None
-    return CaseCache(items, pipes.preprocess, cache_dir=folder, num_workers=cfg["train.num_workers"], progress=progress)
+    return CaseCache(items, pipes.preprocess, cache_dir=folder, num_workers=TrainSettings.from_config(cfg).loader_workers, progress=progress)
 
 
 def load_model_file(cfg: ExperimentConfig, path: str | Path, num_classes: int) -> torch.nn.Module:
