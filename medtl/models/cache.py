@@ -57,6 +57,19 @@ def file_sha256(path: str | Path) -> str:
     return digest.hexdigest()
 
 
+def writable_entry(name: str, overwrite: bool = False) -> Path:
+    """The cache folder of weights `name`, after checking it may be written: an existing entry needs `overwrite`.
+
+    Example:
+        >>> writable_entry("my-new-source-model").name
+        'my-new-source-model'
+    """
+    folder = weights_dir(name)
+    if (folder / INFO_FILE).exists() and not overwrite:
+        raise FileExistsError(f"{folder}: cached weights {name!r} exist already; pass overwrite=True to replace them.")
+    return folder
+
+
 def store_weights(name: str, model: torch.nn.Module | Mapping[str, torch.Tensor], backbone: str,
                   description: str = "", overwrite: bool = False) -> Path:
     """Save `model`'s state dict (or a state dict) as cached weights `name` for `backbone`, so that
@@ -68,9 +81,7 @@ def store_weights(name: str, model: torch.nn.Module | Mapping[str, torch.Tensor]
         PosixPath('/home/me/.cache/medtl/weights/demo/model.safetensors')
     """
     get_spec(backbone)
-    folder = weights_dir(name)
-    if (folder / INFO_FILE).exists() and not overwrite:
-        raise FileExistsError(f"{folder}: cached weights {name!r} exist already; pass overwrite=True to replace them.")
+    folder = writable_entry(name, overwrite)
     state = model.state_dict() if isinstance(model, torch.nn.Module) else model
     folder.mkdir(parents=True, exist_ok=True)
     path = folder / WEIGHTS_FILE
