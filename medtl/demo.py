@@ -14,7 +14,7 @@ from medtl.config import ExperimentConfig
 from medtl.engine.baseline import run_with_scratch_baseline
 from medtl.engine.cv import CVResult
 from medtl.engine.pretrain import pretrain
-from medtl.evaluate.compare import compare_predictions, read_run_predictions
+from medtl.evaluate.compare import compare_predictions
 from medtl.evaluate.tables import format_ci, format_number
 from medtl.models import cached_weights, medtl_home
 from medtl.synth import make_xray
@@ -101,10 +101,9 @@ def run_demo_seeds(out: str | Path = "runs/demo", seeds: int = 3, patients: int 
     for seed in range(first_seed, first_seed + seeds):
         pretrained, scratch, comparison = run_demo(out / f"seed-{seed}", patients, seed, overrides, overwrite)
         rows.append(_comparison_row(seed, comparison))
+        tag = f"s{seed}-"
         for arm, run in (("pretrained", pretrained), ("scratch", scratch)):
-            pred = read_run_predictions(run.run_dir)
-            tag = f"s{seed}-"
-            pooled[arm].append(pred.assign(patient_id=tag + pred["patient_id"], case_id=tag + pred["case_id"]))
+            pooled[arm].append(run.oof.assign(patient_id=tag + run.oof["patient_id"], case_id=tag + run.oof["case_id"]))
     all_seeds = compare_predictions(pd.concat(pooled["pretrained"]), pd.concat(pooled["scratch"]),
                                     comparison["aggregate"], comparison["positive"])
     differences = [row["difference"]["auc"] for row in rows]

@@ -25,14 +25,10 @@ def _predictions(seed: int, noise: float) -> pd.DataFrame:
 
 
 def _fake_run_demo(out, patients, seed, overrides, overwrite):
-    runs = []
-    for folder, noise in ((Path(out), 0.1), (Path(out) / "baseline_scratch", 0.6)):
-        folder.mkdir(parents=True)
-        _predictions(seed, noise).to_csv(folder / "oof_predictions.csv", index=False)
-        runs.append(CVResult(folder, {}, None))
-    pred_a, pred_b = (pd.read_csv(r.run_dir / "oof_predictions.csv", dtype=str).astype(
-        {"fold": int, "y_true": int, "p_normal": float, "p_nodule": float}) for r in runs)
-    return runs[0], runs[1], compare_predictions(pred_a, pred_b, n_boot=50)
+    Path(out).mkdir(parents=True)  # as the real run folder would be
+    pretrained, scratch = (CVResult(Path(out) / name, {}, _predictions(seed, noise))
+                           for name, noise in (("", 0.1), ("baseline_scratch", 0.6)))
+    return pretrained, scratch, compare_predictions(pretrained.oof, scratch.oof, n_boot=50)
 
 
 def test_seeds_are_tabulated_and_pooled_over_every_patient(tmp_path, monkeypatch, capsys):

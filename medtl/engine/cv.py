@@ -17,14 +17,14 @@ from medtl.data.case_table import CaseTable
 from medtl.engine.checkpoint import remove_checkpoint
 from medtl.engine.datasets import case_items
 from medtl.engine.explain_run import explain_with_fold_models, top_cases
-from medtl.engine.labels import resolve_classes
-from medtl.engine.training_plots import plot_history
 from medtl.engine.imbalance import balancing
+from medtl.engine.labels import resolve_classes
 from medtl.engine.loop import predict_proba, train
 from medtl.engine.predictions import prediction_frame
 from medtl.engine.run_folder import RunFolder
 from medtl.engine.settings import TrainSettings
 from medtl.engine.setup import Pipelines, build_model, case_cache
+from medtl.engine.training_plots import plot_history
 from medtl.engine.validation import auc_validation, best_epoch_note, validation_rows
 from medtl.evaluate import Splits, check_leakage, format_summary, make_splits, summarize_cv
 from medtl.report import write_report

@@ -16,10 +16,11 @@ from torch.utils.data import Dataset
 from medtl.data import summarize
 from medtl.data.case_table import CaseTable
 from medtl.data.layout_unlabelled import scan_new_data
-from medtl.engine.cv import prediction_frame, say
+from medtl.engine.cv import say
 from medtl.engine.datasets import case_items
 from medtl.engine.explain_run import top_cases
 from medtl.engine.loop import predict_proba
+from medtl.engine.predictions import prediction_frame
 from medtl.engine.run_folder import RunFolder
 from medtl.engine.settings import TrainSettings
 from medtl.engine.setup import Pipelines, case_cache

@@ -139,9 +139,10 @@ def dice_validation(data: Dataset, settings: TrainSettings, window: Sequence[int
         >>> dice_validation(cache.subset(rows, pipes.eval), settings, (16, 16, 16), 0.25).measure(model)  # doctest: +SKIP
         0.64
     """
+    truths = [torch.as_tensor(np.asarray(case["mask"])[0] > 0) for case in data]  # they never change: read once
+
     def mean_dice(model: nn.Module) -> float:
         masks = predict_masks(model, data, settings, window, overlap)
-        truths = [torch.as_tensor(np.asarray(case["mask"])[0] > 0) for case in data]
         dice = [compute_dice(torch.as_tensor(m > 0)[None, None], t[None, None], ignore_empty=True).item()
                 for m, t in zip(masks, truths)]
         return float(np.nanmean(dice)) if not np.isnan(dice).all() else float("nan")

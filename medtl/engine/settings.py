@@ -3,7 +3,6 @@ memory layout."""
 from __future__ import annotations
 
 import os
-
 from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass, fields
 

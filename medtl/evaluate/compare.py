@@ -39,7 +39,7 @@ def compare_runs(run_a: str | Path, run_b: str | Path, aggregate_how: str | None
     """
     run_a, run_b = Path(run_a), Path(run_b)
     _check_same_splits(run_a, run_b)
-    pred_a, pred_b = read_run_predictions(run_a), read_run_predictions(run_b)
+    pred_a, pred_b = _read_predictions(run_a), _read_predictions(run_b)
     _check_same_cases(pred_a, pred_b, run_a, run_b)
     recorded = _recorded_summary(run_a)
     result = compare_predictions(pred_a, pred_b, aggregate_how or recorded.get("aggregate", "mean"),
@@ -82,14 +82,7 @@ def compare_predictions(pred_a: pd.DataFrame, pred_b: pd.DataFrame, aggregate_ho
     })
 
 
-def read_run_predictions(run: str | Path) -> pd.DataFrame:
-    """A finished run's out-of-fold predictions (oof_predictions.csv, ids read as text), checked.
-
-    Example:
-        >>> read_run_predictions("runs/demo").columns[:3].tolist()  # doctest: +SKIP
-        ['case_id', 'patient_id', 'fold']
-    """
-    run = Path(run)
+def _read_predictions(run: Path) -> pd.DataFrame:
     path = run / "oof_predictions.csv"
     if not path.is_file():
         raise ValueError(f"{run} is not a finished medtl run: {path.name} is missing")
