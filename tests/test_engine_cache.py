@@ -29,7 +29,7 @@ def test_disk_cache_is_reused_and_never_stale(tmp_path, monkeypatch):
     pipes = Pipelines.from_config(config(16))
     first = case_cache(config(16), items, pipes, progress=False)
     arrays = [np.asarray(first[i]["image"]) for i in range(4)]
-    cached_files = list(first.data.cache_dir.glob("*.pt"))
+    cached_files = list(first.data.folder.glob("*.npy"))
     assert len(cached_files) == 4
 
     decoded = []

@@ -1,34 +1,32 @@
 """Cases decoded once, served per fold with per-epoch transforms.
 
 The deterministic preprocessing (read, scale, resize) runs once per case: kept in memory (MONAI CacheDataset),
-or on disk (MONAI PersistentDataset) under a folder named by a hash of the pipeline's settings, so a second run
-with the same settings skips decoding and a changed pipeline never reuses a stale cache.
+or on disk (`medtl.engine.disk_cache`, memory-mapped) under a folder named by a hash of the pipeline's settings,
+so a second run with the same settings skips decoding and a changed pipeline never reuses a stale cache.
 In memory, where RAM bounds the cache, arrays are kept compact: plain tensors (no MONAI metadata) in the
 smallest dtype that holds their values exactly (0/1 masks and integer-valued volumes as uint8 or int16,
 anything else float32), made float32 again when read, so no value changes. On disk they are stored as the
-pipeline returns them: expanding a compact file costs more than reading the larger one saves.
+pipeline returns them, so they can be mapped rather than read and expanded.
 """
 from __future__ import annotations
 
 import hashlib
 import json
-import os
 from pathlib import Path
 from typing import Any, Callable, Sequence
 
 import numpy as np
 import torch
-from monai.data import CacheDataset, Dataset, PersistentDataset
+from monai.data import CacheDataset, Dataset
 from monai.transforms import Compose, Transform
 from monai.utils import convert_to_numpy
 from torch.utils.data import Subset
 
 from medtl import __version__
 from medtl.data.case_table import CaseTable
+from medtl.engine.disk_cache import ARRAY_KEYS, SOURCE_KEYS, DiskCache
 
 CACHE_MODES = ("memory", "disk")
-_SOURCE_KEYS = ("image", "series", "mask")
-_ARRAY_KEYS = ("image", "mask")
 # Integer dtypes a cached array may shrink to, smallest first.
 _COMPACT_DTYPES = (np.uint8, np.int16)
 
@@ -69,22 +67,6 @@ def pipeline_key(**settings: Any) -> str:
     """
     text = json.dumps({"medtl": __version__, **settings}, sort_keys=True, default=str)
     return hashlib.sha256(text.encode()).hexdigest()[:16]
-
-
-def source_hash(item: dict[str, Any]) -> bytes:
-    """Hash of a case's source files (path, size, modification time), so an edited file is decoded afresh.
-
-    Example:
-        >>> len(source_hash({"image": __file__}))
-        64
-    """
-    parts = []
-    for key in _SOURCE_KEYS:
-        if key in item:
-            path = Path(str(item[key]))
-            stat = os.stat(path) if path.exists() and key != "series" else None
-            parts.append([key, str(item[key]), stat.st_size if stat else None, stat.st_mtime_ns if stat else None])
-    return hashlib.sha256(json.dumps(parts).encode()).hexdigest().encode()
 
 
 def compact_array(array: Any) -> torch.Tensor:
@@ -130,14 +112,15 @@ class CompactArrays(Transform):
     """
 
     def __call__(self, data: dict[str, Any]) -> dict[str, Any]:
-        return {key: compact_array(value) if key in _ARRAY_KEYS else value for key, value in data.items()}
+        return {key: compact_array(value) if key in ARRAY_KEYS else value for key, value in data.items()}
 
 
 class CaseCache:
     """Every case run through the deterministic `preprocess` pipeline once, in memory or on disk.
 
-    With `cache_dir`, preprocessed cases are written there (one file per case, named by `source_hash`) and
-    reused by later runs; pass a folder that `pipeline_key` names, so different pipelines never share one.
+    With `cache_dir`, preprocessed cases are written there (`DiskCache`: memory-mapped `.npy` files named by a
+    hash of the sources) and reused by later runs; pass a folder that `pipeline_key` names, so different
+    pipelines never share one.
     In memory, arrays are cached compact (`compact_array`) and come back as float32 tensors.
 
     Example:
@@ -155,8 +138,7 @@ class CaseCache:
             self.data = CacheDataset(items, Compose([*steps, CompactArrays()]), cache_rate=1.0,
                                      num_workers=num_workers or None, progress=progress)
         else:
-            Path(cache_dir).mkdir(parents=True, exist_ok=True)
-            self.data = PersistentDataset(items, pipeline, cache_dir=cache_dir, hash_func=source_hash)
+            self.data = DiskCache(items, pipeline, cache_dir)
 
     def __len__(self) -> int:
         return len(self.data)
@@ -165,8 +147,8 @@ class CaseCache:
         """The preprocessed case; its labels and row come from this run's items, never from the cache."""
         case = dict(self.data[index])
         if self.compact:
-            case.update({key: expanded_array(case[key]) for key in _ARRAY_KEYS if key in case})
-        case.update({k: v for k, v in self.items[index].items() if k not in _SOURCE_KEYS})
+            case.update({key: expanded_array(case[key]) for key in ARRAY_KEYS if key in case})
+        case.update({k: v for k, v in self.items[index].items() if k not in SOURCE_KEYS})
         return case
 
     def subset(self, rows: np.ndarray, transform: Callable) -> Dataset:
