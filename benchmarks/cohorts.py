@@ -1,10 +1,15 @@
 """The synthetic data the training benchmarks share, and the engine configuration they train with."""
 from __future__ import annotations
 
+import shutil
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+
+import pandas as pd
+import pydicom
+from scipy import ndimage
 
 from medtl.config import ExperimentConfig
 from medtl.data import scan_folder
@@ -39,6 +44,26 @@ class Cohort:
     def xray(cls, folder: Path, patients: int, size: int) -> "Cohort":
         """Chest X-rays (DICOM), `size`^2, two per patient."""
         return cls.from_folder(make_xray(folder, patients=patients, size=size, images_per_patient=(2, 2)))
+
+    @classmethod
+    def upscaled(cls, cohort_root: Path, folder: Path, size: int) -> "Cohort":
+        """A copy of the X-ray cohort at `cohort_root` with every image resized to `size`^2 (bilinear, pixel
+        spacing scaled to match): the detector sizes of real chest X-rays, without rendering the phantoms
+        again at that size. The lesion masks are left out."""
+        shutil.copytree(cohort_root, folder, ignore=shutil.ignore_patterns("masks"))
+        manifest = folder / "cases.csv"
+        pd.read_csv(manifest).drop(columns="mask").to_csv(manifest, index=False)
+        for path in folder.rglob("*.dcm"):
+            ds = pydicom.dcmread(path)
+            pixels = ds.pixel_array
+            factor = size / pixels.shape[0]
+            ds.PixelData = ndimage.zoom(pixels, (factor, size / pixels.shape[1]), order=1).tobytes()
+            ds.Rows = ds.Columns = size
+            for tag in ("PixelSpacing", "ImagerPixelSpacing"):
+                if tag in ds:
+                    setattr(ds, tag, [float(v) / factor for v in ds[tag].value])
+            ds.save_as(path)
+        return cls.from_folder(folder)
 
     @classmethod
     def mri(cls, folder: Path, patients: int, shape: tuple[int, int, int]) -> "Cohort":

@@ -55,3 +55,23 @@ def test_unknown_cache_mode_is_refused(tmp_path):
     cfg = ExperimentConfig.from_dict({"data": {"cache": "ssd"}})
     with pytest.raises(ValueError, match="data.cache must be one of"):
         case_cache(cfg, [], Pipelines.from_config(cfg))
+
+
+def test_subsets_augment_plain_tensors_and_reseeding_repeats_an_epoch(tmp_path):
+    from monai.data import MetaTensor, get_track_meta
+
+    from medtl.engine.loop import _reseed
+
+    paths = write_pngs(tmp_path / "png")
+    cfg = ExperimentConfig.from_dict({"transforms": {"input_size": [16, 16]}})
+    pipes = Pipelines.from_config(cfg)
+    cache = case_cache(cfg, [{"image": p, "y": 0, "row": i} for i, p in enumerate(paths)], pipes, progress=False)
+    data = cache.subset(np.arange(4), pipes.train)
+    epochs = []
+    for _ in range(2):
+        _reseed(data, seed=3, epoch=0)
+        epochs.append([data[i]["image"] for i in range(4)])
+    assert not any(isinstance(image, MetaTensor) for image in epochs[0])
+    assert all(np.array_equal(a, b) for a, b in zip(*epochs))
+    assert not all(np.array_equal(a, b) for a, b in zip(epochs[0], [data[i]["image"] for i in range(4)]))
+    assert get_track_meta()  # the switch is restored for everything else

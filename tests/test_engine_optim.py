@@ -6,7 +6,7 @@ from torch import nn
 from medtl.config import ExperimentConfig
 from medtl.engine.loop import train
 from medtl.engine.monitor import TrainingMonitor
-from medtl.engine.optim import backbone_stages, stage_depths
+from medtl.engine.optim import backbone_stages, make_optimizer, stage_depths
 from medtl.engine.schedule import lr_factor
 from medtl.engine.settings import TrainSettings
 from medtl.engine.strategy import Phase, apply_phase
@@ -103,3 +103,27 @@ def test_every_setting_is_a_documented_config_key():
     settings = TrainSettings.from_config(cfg)
     assert (settings.channels_last, settings.layer_decay, settings.patience) == (True, 0.75, 2)
     assert TrainSettings.from_config(ExperimentConfig.from_dict({})) == TrainSettings()
+
+
+@pytest.mark.parametrize("name,reference", [
+    ("adamw", lambda params: torch.optim.AdamW(params, lr=0.01, weight_decay=0.1, foreach=False)),
+    ("sgd", lambda params: torch.optim.SGD(params, lr=0.01, momentum=0.9, nesterov=True, weight_decay=0.1,
+                                          foreach=False)),
+])
+def test_fused_optimizers_take_the_same_steps_as_the_per_tensor_ones(name, reference):
+    torch.manual_seed(0)
+    ours, theirs = nn.Linear(5, 3), nn.Linear(5, 3)
+    theirs.load_state_dict(ours.state_dict())
+    start = ours.weight.detach().clone()
+    optimizer = make_optimizer([{"params": ours.parameters()}], name, lr=0.01, weight_decay=0.1)
+    baseline = reference(theirs.parameters())
+    assert optimizer.defaults["fused"] and not baseline.defaults.get("fused")
+    x = torch.randn(16, 5)
+    for _ in range(5):
+        for model, opt in ((ours, optimizer), (theirs, baseline)):
+            opt.zero_grad()
+            model(x).square().mean().backward()
+            opt.step()
+    for a, b in zip(ours.parameters(), theirs.parameters()):
+        torch.testing.assert_close(a, b)
+    assert (ours.weight - start).abs().min() > 1e-3  # every weight moved
