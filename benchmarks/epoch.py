@@ -18,7 +18,7 @@ from benchmarks.cohorts import Cohort, engine_config
 from benchmarks.measure import Ratio, heading, interleaved_medians
 from medtl.engine import transforms as mt
 from medtl.engine.loop import train, training_loader
-from medtl.engine.settings import TrainSettings
+from medtl.engine.settings import TrainSettings, cpu_supports_bf16
 from medtl.engine.setup import Pipelines, build_model, case_cache
 
 PATIENTS = 40  # two images each
@@ -98,6 +98,7 @@ def _compare(cohort: Cohort, source_size: int) -> list[Ratio]:
     baseline_optimizer = torch.optim.Adam(baseline_model.parameters(), lr=1e-3)
     baseline_data = tutorial_dataset(cohort.paths, cohort.labels, INPUT_SIZE)
     cache = case_cache(cfg, cohort.items, pipes, progress=False)
+    bf16 = TrainSettings.from_config(cfg.with_overrides(["train.precision=bf16"])) if cpu_supports_bf16() else None
 
     def medtl_first_epoch() -> None:
         fresh = case_cache(cfg, cohort.items, pipes, progress=False)
@@ -111,7 +112,7 @@ def _compare(cohort: Cohort, source_size: int) -> list[Ratio]:
     def tutorial_loader() -> DataLoader:
         return DataLoader(baseline_data, batch_size=BATCH, shuffle=True, drop_last=True)
 
-    times = interleaved_medians({
+    candidates = {
         "MONAI tutorial epoch": lambda: fp32_epoch(baseline_model, tutorial_loader(), baseline_optimizer),
         "medtl first epoch (builds the cache)": medtl_first_epoch,
         "medtl steady-state epoch": lambda: train(model, steady, settings, head="fc", progress=False),
@@ -120,13 +121,20 @@ def _compare(cohort: Cohort, source_size: int) -> list[Ratio]:
         # The data side alone: every batch of an epoch, no model.
         "MONAI tutorial loader alone": lambda: list(tutorial_loader()),
         "medtl loader alone": lambda: list(training_loader(steady, settings)),
-    }, repeats=REPEATS)
+    }
+    if bf16 is not None:  # `precision: auto` is fp32 on a CPU; bf16 is one setting away where the CPU has it
+        candidates["medtl steady-state epoch, bf16"] = lambda: train(model, steady, bf16, head="fc", progress=False)
+    times = interleaved_medians(candidates, repeats=REPEATS)
     for name, seconds in times.items():
         print(f"  {name:<40} {seconds:7.2f} s/epoch")
     tutorial, at = times["MONAI tutorial epoch"], f"{source_size}^2 X-rays"
+    with_bf16 = [Ratio(f"steady-state epoch with train.precision=bf16, medtl / MONAI tutorial, {at} (time)",
+                       times["medtl steady-state epoch, bf16"] / tutorial, STEADY_GOAL, higher_is_better=False)
+                 ] if bf16 is not None else []
     return [
         Ratio(f"steady-state epoch, medtl / MONAI tutorial, {at} (time)", times["medtl steady-state epoch"] / tutorial,
               STEADY_GOAL, higher_is_better=False),
+        *with_bf16,
         Ratio(f"first epoch incl. cache build, medtl / MONAI tutorial, {at} (time)",
               times["medtl first epoch (builds the cache)"] / tutorial, FIRST_GOAL, higher_is_better=False),
         Ratio(f"floor: model steps alone / MONAI tutorial epoch, {at} (time)", times["model steps alone"] / tutorial,

@@ -59,13 +59,18 @@ def test_gpu_peak_table_and_flops_estimate():
     assert gpu.training_flops(large) == pytest.approx(4 * gpu.training_flops(small), rel=0.05)
 
 
-def test_gpu_dry_run_measures_the_2d_workload_on_cpu(tmp_path, capsys):
+def test_gpu_dry_run_measures_the_2d_workload_on_cpu(tmp_path, capsys, monkeypatch):
+    def no_compiler(*args, **kwargs):
+        raise RuntimeError("no C++ compiler here")
+
+    monkeypatch.setattr(torch, "compile", no_compiler)  # a compiler failure is reported and the run goes on
     ratios = gpu.measure(gpu.DRY[0], torch.device("cpu"), workers=0, workdir=tmp_path)
     assert [r.name for r in ratios] == ["resnet18 medtl train vs plain fp32 loop (images/s)",
                                         "resnet18 step time, real loader / data on the GPU"]
     assert all(r.value > 0 for r in ratios)
     out = capsys.readouterr().out
     assert "real loader" in out and "unknown" in out
+    assert "train.compile=true    failed: RuntimeError: no C++ compiler here" in out
 
 
 def test_loading_floor_is_the_bare_inflate_or_parse(tmp_path):
