@@ -62,7 +62,8 @@ def test_cv_run_calls_patients_at_its_own_threshold_and_says_it_is_an_ensemble(c
     assert summary["ensemble"] is True and len(summary["weights"]) == 2 and summary["threshold"] == threshold
     patients = pd.read_csv(cv_run["out"] / "reports" / "patients.csv")
     assert (patients["prediction"] == np.where(patients["probability"] >= threshold, "nodule", "normal")).all()
-    assert "ensemble of the 2 fold models" in (cv_run["out"] / "reports" / "index.html").read_text()
+    index = (cv_run["out"] / "reports" / "index.html").read_text()
+    assert "ensemble of the 2 fold models" in index and "saliency maps averaged over its models" in index
 
 
 def test_a_folder_that_is_no_model_is_refused_with_what_was_expected(cv_run, tmp_path, capsys):

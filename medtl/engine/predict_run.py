@@ -63,8 +63,9 @@ def predict(model_or_run: str | Path, data: str | Path, out: str | Path | None =
         reports/                 index.html, <patient_id>.html, patients.csv, patients.json
         predict_summary.json     which model(s), classes, threshold, aggregation, counts, [patient-level AUC]
 
-    `model_or_run`: a `medtl train` run, a `medtl cv` run (its fold models' class probabilities are averaged;
-    saliency comes from the first fold model) or a model.safetensors file beside its model.json and config.yaml.
+    `model_or_run`: a `medtl train` run, a `medtl cv` run (its fold models form an ensemble: their class
+    probabilities are averaged, and so are their saliency maps) or a model.safetensors file beside its
+    model.json and config.yaml.
     `data`: a folder of images (labels not needed) or a CSV manifest, scanned by `scan_new_data` with `layout`.
     Patients are combined with the model's `cv.aggregate` and called at `threshold` (default: the cv run's
     threshold, 0.5 for a single model). When every case has a label among the model's classes, the report shows
@@ -97,10 +98,10 @@ def predict(model_or_run: str | Path, data: str | Path, out: str | Path | None =
     pred.to_csv(out / "predictions.csv", index=False)
     chosen = top_cases(pred, trained.target, cases)
     if chosen:
-        explain_new_cases(models[0], trained, table, inputs, chosen, out / "explain", method)
+        explain_new_cases(models, trained, table, inputs, chosen, out / "explain", method)
     cohort = cohort_summary(pred, trained, trained.threshold if threshold is None else threshold)
-    by_first = "; saliency maps from its first fold model" if len(models) > 1 else ""
-    note = f"Predictions of the {trained.describe()}{by_first}."
+    averaged = "; probabilities and saliency maps averaged over its models" if len(models) > 1 else ""
+    note = f"Predictions of the {trained.describe()}{averaged}."
     report = write_predictions_report(pred, cohort, out, pseudonymize_key, note=note)
     patients = pd.read_csv(out / "reports" / "patients.csv", dtype=ID_DTYPES)
     _write_summary(out, trained, table, pred, cohort, data)
@@ -175,23 +176,23 @@ def cohort_summary(pred: pd.DataFrame, trained: TrainedModel, threshold: float) 
                          aggregate=trained.aggregate)
 
 
-def explain_new_cases(model: nn.Module, trained: TrainedModel, table: CaseTable, inputs: Dataset,
+def explain_new_cases(models: Sequence[nn.Module], trained: TrainedModel, table: CaseTable, inputs: Dataset,
                       case_ids: Sequence[str], folder: Path, method: str) -> dict[str, Any]:
-    """Saliency of `trained.target` for `case_ids` (rows of `table`, model inputs in `inputs`) into `folder`, in
-    each image's own geometry, and its summary.json.
+    """Saliency of `trained.target` for `case_ids` (rows of `table`, model inputs in `inputs`) by the ensemble of
+    `models` into `folder`, in each image's own geometry, and its summary.json.
 
     Example:
-        >>> explain_new_cases(model, trained, table, inputs, ["P101_01"], out / "explain", "gradcam")  # doctest: +SKIP
+        >>> explain_new_cases(models, trained, table, inputs, ["P101_01"], out / "explain", "gradcam")  # doctest: +SKIP
     """
     rows = [int(np.flatnonzero(table.df["case_id"] == case_id)[0]) for case_id in case_ids]
     datalist = table.to_datalist()
     cases = [datalist[r] for r in rows]
-    device = next(model.parameters()).device
+    device = next(models[0].parameters()).device
     batch = torch.stack([torch.as_tensor(inputs[r]["image"]) for r in rows]).to(device)
     images = [read_image(case["image"], series_uid=case.get("series")) for case in cases]
     masks = [read_image(case["mask"]).array > 0 if "mask" in case else None for case in cases]
-    part = explain_cases(model, batch, images, list(case_ids), masks, folder,
-                         trained.cfg["explain.target_layer"] or model.spec.target_layer, method,
+    part = explain_cases(models, batch, images, list(case_ids), masks, folder,
+                         trained.cfg["explain.target_layer"] or models[0].spec.target_layer, method,
                          class_idx=trained.classes.index(trained.target))
     return write_explain_summary([part], folder)
 
@@ -209,7 +210,7 @@ def _write_summary(out: Path, trained: TrainedModel, table: CaseTable, pred: pd.
                    data: str | Path) -> None:
     summary = {
         "model": str(trained.source), "kind": trained.kind, "weights": [str(w) for w in trained.weights],
-        "ensemble": len(trained.weights) > 1, "saliency_model": str(trained.weights[0]),
+        "ensemble": len(trained.weights) > 1,
         "data": str(Path(data).absolute()), "classes": trained.classes, "positive": trained.positive,
         "reported_class": cohort.positive, "aggregate": cohort.aggregate, "threshold": cohort.threshold,
         "n_cases": len(pred), "n_patients": int(pred["patient_id"].nunique()), "labelled": "label" in pred,

@@ -1,8 +1,9 @@
-"""Saliency maps of a classifier: Grad-CAM, Grad-CAM++ and occlusion sensitivity (monai.visualize), 2D and 3D."""
+"""Saliency maps of a classifier or an ensemble of classifiers: Grad-CAM, Grad-CAM++ and occlusion sensitivity
+(monai.visualize), 2D and 3D."""
 from __future__ import annotations
 
 import warnings
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 
 import numpy as np
@@ -13,10 +14,25 @@ from monai.visualize.class_activation_maps import ModelWithHooks
 
 METHODS = ("gradcam", "gradcampp", "occlusion")
 ClassIndex = int | torch.Tensor | None
+# One model, or several whose outputs are averaged (e.g. the fold models of a cross-validation run).
+Models = nn.Module | Sequence[nn.Module]
+
+
+def as_models(model: Models) -> list[nn.Module]:
+    """`model` as a non-empty list of models.
+
+    Example:
+        >>> len(as_models(torch.nn.Linear(2, 2))), len(as_models([torch.nn.Linear(2, 2)] * 3))
+        (1, 3)
+    """
+    models = [model] if isinstance(model, nn.Module) else list(model)
+    if not models:
+        raise ValueError("an ensemble needs at least one model; got none")
+    return models
 
 
 def saliency(
-    model: nn.Module,
+    model: Models,
     images: torch.Tensor,
     target_layer: str,
     method: str = "gradcam",
@@ -29,6 +45,8 @@ def saliency(
     inference. Occlusion runs the model on occluded copies, image by image. `class_idx` is the class to explain:
     one int for every image, a tensor with one class per image, or None for each image's own predicted class.
     The model keeps its hooks and train/eval modes as they were; its parameter gradients are left cleared.
+    For an ensemble (a sequence of models), each model's map is computed and their mean is scaled to [0, 1]
+    again: the regions the models agree on stand out, as their averaged probabilities do.
 
     Example:
         >>> net = torch.nn.Sequential(torch.nn.Conv2d(1, 4, 3), torch.nn.ReLU(), torch.nn.AdaptiveAvgPool2d(1),
@@ -40,23 +58,33 @@ def saliency(
         raise ValueError(f"method must be a str among {set(METHODS)}. Got {method!r} instead.")
     if images.ndim not in (4, 5):
         raise ValueError(f"images must be a (B, C, H, W) or (B, C, D, H, W) batch; got shape {tuple(images.shape)}")
+    maps = [_one_model_saliency(m, images, target_layer, method, class_idx) for m in as_models(model)]
+    return maps[0] if len(maps) == 1 else _scale_each(torch.stack(maps).mean(0))
+
+
+def _one_model_saliency(model: nn.Module, images: torch.Tensor, target_layer: str, method: str,
+                        class_idx: ClassIndex) -> torch.Tensor:
     with _modes_restored(model):
         if method == "occlusion":
             return _occlusion(model, images, class_idx)
         return _grad_cam(model, images, target_layer, GradCAMpp if method == "gradcampp" else GradCAM, class_idx)
 
 
-def predicted_class(model: nn.Module, images: torch.Tensor) -> torch.Tensor:
-    """Index of the highest-scoring class for each image (0 for a single-logit model), in eval mode.
+def predicted_class(model: Models, images: torch.Tensor) -> torch.Tensor:
+    """Index of the highest-scoring class for each image (0 for a single-logit model), in eval mode; for an
+    ensemble, of the highest mean probability.
 
     Example:
         >>> net = torch.nn.Sequential(torch.nn.Flatten(), torch.nn.Linear(4, 3))
         >>> predicted_class(net, torch.rand(2, 1, 2, 2)).shape
         torch.Size([2])
     """
-    with _modes_restored(model), torch.no_grad():
-        model.eval()
-        return model(images).argmax(1)
+    probabilities = []
+    for member in as_models(model):
+        with _modes_restored(member), torch.no_grad():
+            member.eval()
+            probabilities.append(_probabilities(member(images)))
+    return torch.stack(probabilities).mean(0).argmax(1)
 
 
 def _grad_cam(

@@ -8,7 +8,7 @@ import torch
 import torch.nn as nn
 from scipy.stats import spearmanr
 
-from medtl.explain.cam import ClassIndex, predicted_class, saliency
+from medtl.explain.cam import ClassIndex, Models, as_models, predicted_class, saliency
 
 
 def pointing_game(heatmap: np.ndarray, mask: np.ndarray) -> bool:
@@ -41,7 +41,7 @@ def energy_in_mask(heatmap: np.ndarray, mask: np.ndarray) -> float:
 
 
 def randomization_check(
-    model: nn.Module,
+    model: Models,
     images: torch.Tensor,
     target_layer: str,
     method: str = "gradcam",
@@ -56,7 +56,8 @@ def randomization_check(
     re-initialised in a copy. A correlation near 1 means the map barely depends on the learned weights, so it
     does not explain the model; a low one is what a faithful map shows. Both maps explain the same class: the
     trained model's prediction unless `class_idx` is given. `trained_maps` reuses maps already computed with
-    those classes. A flat map against a structured one counts as 0; NaN when every pair is flat.
+    those classes. A flat map against a structured one counts as 0; NaN when every pair is flat. For an
+    ensemble, every model is reset the same way and the ensembles' maps are compared.
 
     Example:
         >>> net = torch.nn.Sequential(torch.nn.Conv2d(1, 4, 3), torch.nn.ReLU(), torch.nn.AdaptiveAvgPool2d(1),
@@ -67,7 +68,8 @@ def randomization_check(
     classes = predicted_class(model, images) if class_idx is None else class_idx
     if trained_maps is None:
         trained_maps = saliency(model, images, target_layer, method, classes)
-    reset_maps = saliency(_with_top_layers_reset(model, layers_to_reset), images, target_layer, method, classes)
+    reset = [_with_top_layers_reset(member, layers_to_reset) for member in as_models(model)]
+    reset_maps = saliency(reset, images, target_layer, method, classes)
     correlations = [_spearman(a, b) for a, b in zip(trained_maps.cpu().numpy(), reset_maps.cpu().numpy())]
     finite = [c for c in correlations if np.isfinite(c)]
     return float(np.mean(finite)) if finite else float("nan")

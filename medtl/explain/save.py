@@ -10,9 +10,8 @@ from typing import Any
 import nibabel as nib
 import numpy as np
 import torch
-import torch.nn as nn
 
-from medtl.explain.cam import ClassIndex, predicted_class, saliency
+from medtl.explain.cam import ClassIndex, Models, predicted_class, saliency
 from medtl.explain.faithfulness import energy_in_mask, pointing_game, randomization_check
 from medtl.explain.geometry import resize_to_image, to_source_geometry
 from medtl.explain.overlay import overlay_png
@@ -72,7 +71,7 @@ def save_overlay(heatmap: np.ndarray | torch.Tensor, image: ImageData, out_path:
 
 
 def explain_cases(
-    model: nn.Module,
+    model: Models,
     batch_images: torch.Tensor,
     image_data_list: Sequence[ImageData],
     case_ids: Sequence[str],
@@ -89,7 +88,8 @@ def explain_cases(
     `masks` (optional, one per case, None where absent) are lesion masks on the grid of each `ImageData.array`.
     The result holds, per case, pointing-game hits and their chance rate (mask area share) and the heatmap
     energy inside the mask, and for the batch the randomisation-test correlation (see `randomization_check`).
-    Batches explained by different models (one per CV fold) are merged by `write_explain_summary`.
+    Batches explained by different models (one per CV fold) are merged by `write_explain_summary`; a sequence
+    of models explains their ensemble (see `medtl.explain.cam.saliency`).
 
     Example:
         >>> part = explain_cases(model, x, images, ["c1", "c2"], None, run / "explain", "layer4")  # doctest: +SKIP
