@@ -42,3 +42,19 @@ def test_non_finite_loss_names_epoch_and_batch():
     data[0]["image"] = torch.full((1, 16, 16), float("nan"))
     with pytest.raises(FloatingPointError, match=r"epoch 1, batch \d"):
         train(model, data, TrainSettings(epochs=1, batch_size=8), head="head", progress=False)
+
+
+def test_losses_read_in_groups_give_the_same_history_and_name_the_bad_batch(monkeypatch):
+    from medtl.engine import step_losses
+
+    histories = []
+    for every in (1, 3):  # every step, as on a CPU; every third step and at the epoch's end, as on a GPU
+        monkeypatch.setitem(step_losses.SYNC_EVERY, "cpu", every)
+        torch.manual_seed(0)
+        histories.append(train(TinyNet(), blobs(40), TrainSettings(epochs=2, batch_size=8), head="head",
+                               progress=False, seed=1))
+    np.testing.assert_allclose(histories[0]["loss"], histories[1]["loss"], rtol=1e-6)
+
+    nan = [dict(item, image=torch.full((1, 16, 16), float("nan"))) for item in blobs(40)]
+    with pytest.raises(FloatingPointError, match=r"epoch 1, batch 1;"):  # read with batches 2 and 3
+        train(TinyNet(), nan, TrainSettings(epochs=1, batch_size=8), head="head", progress=False)

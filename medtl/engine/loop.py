@@ -2,7 +2,6 @@
 `Classifier`."""
 from __future__ import annotations
 
-import math
 import time
 from collections.abc import Sequence
 from pathlib import Path
@@ -24,6 +23,7 @@ from medtl.engine.probe import train_linear_probe
 from medtl.engine.schedule import lr_factor
 from medtl.engine.selection import ModelSelection, Validation
 from medtl.engine.settings import TrainSettings, autocast_for, memory_format_for
+from medtl.engine.step_losses import StepLosses
 from medtl.engine.strategy import apply_phase, phase_for_epoch, set_train_mode
 
 
@@ -139,7 +139,8 @@ def train(
             if resumed and epoch == first_epoch and resumed.phase == (phase.backbone_trains, phase.backbone_lr_factor):
                 optimizer.load_state_dict(resumed.optimizer_state)
         set_train_mode(model, head, phase)
-        start, seen, loss_sum = time.perf_counter(), 0, 0.0
+        start, seen = time.perf_counter(), 0
+        losses = StepLosses.for_device(device, desc, epoch + 1, settings.lr)
         bar = tqdm(loader, desc=f"{desc} epoch {epoch + 1}/{settings.epochs}", leave=False, disable=not progress)
         for batch_idx, batch in enumerate(bar):
             for group, base in zip(optimizer.param_groups, base_lrs):
@@ -148,21 +149,16 @@ def train(
             y = batch[target_key].to(device, non_blocking=True).long()
             with autocast_for(device, settings.precision):
                 loss = criterion(forward(x).float(), y)
-            value = loss.item()
-            if not math.isfinite(value):
-                raise FloatingPointError(
-                    f"{desc}: loss became {value} at epoch {epoch + 1}, batch {batch_idx + 1}; "
-                    f"lower train.lr (now {settings.lr}) or check the input intensities"
-                )
+            read = losses.add(loss, len(y), batch_idx + 1, step, optimizer.param_groups[0]["lr"])
             optimizer.zero_grad(set_to_none=True)
             loss.backward()
             optimizer.step()
             seen += len(y)
-            loss_sum += value * len(y)
-            monitor.step(bar, step, value, optimizer.param_groups[0]["lr"], seen / (time.perf_counter() - start))
+            _report(monitor, bar, read, seen / (time.perf_counter() - start))
             step += 1
+        _report(monitor, bar, losses.read(), seen / (time.perf_counter() - start))
         seconds = time.perf_counter() - start
-        row = {"epoch": epoch + 1, "loss": loss_sum / max(seen, 1), "lr": optimizer.param_groups[0]["lr"],
+        row = {"epoch": epoch + 1, "loss": losses.mean, "lr": optimizer.param_groups[0]["lr"],
                "seconds": seconds, "images_per_s": seen / max(seconds, 1e-9)}
         if validation is not None:
             selection.validate(validation, model, row)
@@ -176,6 +172,11 @@ def train(
     if validation is not None and settings.select_best:
         selection.restore_best(model)
     return pd.DataFrame(rows)
+
+
+def _report(monitor: TrainingMonitor, bar: tqdm, read: list[tuple[int, float, float]], images_per_s: float) -> None:
+    for step, value, lr in read:
+        monitor.step(bar, step, value, lr, images_per_s)
 
 
 def _training_forward(model: nn.Module, compile_model: bool) -> nn.Module:
