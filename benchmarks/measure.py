@@ -4,7 +4,7 @@ from __future__ import annotations
 import logging
 import os
 import statistics
-import timeit
+import time
 import warnings
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -78,9 +78,24 @@ def fraction_text(value: float) -> str:
     return f"{value:.3g} (1/{1.0 / value:.3g})" if value > 0 else "0"
 
 
+@dataclass(frozen=True)
+class Timed:
+    """What a candidate returns to report its own time instead of its wall time: for work that needs a one-time
+    setup that is not what is measured (e.g. the second epoch of a training run, whose first epoch and
+    optimizer creation come once per run).
+
+    Example:
+        >>> interleaved_medians({"second half": lambda: Timed(0.25)}, repeats=1)
+        {'second half': 0.25}
+    """
+
+    seconds: float
+
+
 def interleaved_medians(candidates: dict[str, Callable[[], object]], repeats: int, warmup: int = 1) -> dict[str, float]:
-    """Median wall seconds of each callable: `warmup` untimed calls each, then `repeats` timed rounds in which
-    every candidate runs once in turn, so a machine that gets busier or quieter affects all of them alike.
+    """Median seconds of each callable, its wall time unless it returns `Timed`: `warmup` untimed calls each,
+    then `repeats` timed rounds in which every candidate runs once in turn, so a machine that gets busier or
+    quieter affects all of them alike.
 
     Example:
         >>> times = interleaved_medians({"a": lambda: sum(range(100)), "b": lambda: None}, repeats=3)
@@ -93,7 +108,10 @@ def interleaved_medians(candidates: dict[str, Callable[[], object]], repeats: in
     samples: dict[str, list[float]] = {name: [] for name in candidates}
     for _ in range(repeats):
         for name, fn in candidates.items():
-            samples[name].append(timeit.timeit(fn, number=1))
+            start = time.perf_counter()
+            result = fn()
+            wall = time.perf_counter() - start
+            samples[name].append(result.seconds if isinstance(result, Timed) else wall)
     return {name: statistics.median(values) for name, values in samples.items()}
 
 
