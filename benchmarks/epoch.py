@@ -85,7 +85,8 @@ def run(workdir: Path) -> list[Ratio]:
     rendered = Cohort.xray(workdir / "xray", patients=PATIENTS, size=SOURCE_SIZES[0])
     ratios = []
     for size in SOURCE_SIZES:
-        cohort = rendered if size == SOURCE_SIZES[0] else Cohort.upscaled(workdir / "xray", workdir / f"xray{size}", size)
+        upscaled = size != SOURCE_SIZES[0]
+        cohort = Cohort.upscaled(workdir / "xray", workdir / f"xray{size}", size) if upscaled else rendered
         ratios += _compare(cohort, size)
     return ratios
 

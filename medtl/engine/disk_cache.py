@@ -46,7 +46,9 @@ class DiskCache(Dataset):
     sources only. Only the arrays (`image`, `mask`) are kept; other keys come from the items.
 
     Example:
-        >>> cache = DiskCache([{"image": "chest.png"}], preprocess((64, 64), "percentile", False), "cache/ab12")  # doctest: +SKIP
+        >>> from medtl.engine.transforms import preprocess
+        >>> pipeline = preprocess((64, 64), "percentile", False)
+        >>> cache = DiskCache([{"image": "chest.png"}], pipeline, "cache/ab12")  # doctest: +SKIP
         >>> cache[0]["image"].shape  # doctest: +SKIP
         torch.Size([1, 64, 64])
     """

@@ -17,7 +17,7 @@ SYNC_EVERY = {"cuda": 16}
 
 @dataclass
 class StepLosses:
-    """The losses of one epoch's steps; `add` returns the steps read so far as (step, loss, lr) and raises
+    """The losses of one epoch's steps; `add` returns the steps it read, as (step, loss, lr), and raises
     `FloatingPointError` naming the epoch and batch of the first loss that is not finite.
 
     Example:
