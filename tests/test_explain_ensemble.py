@@ -47,3 +47,14 @@ def test_the_randomisation_check_resets_every_model_of_an_ensemble():
 def test_an_empty_ensemble_is_refused():
     with pytest.raises(ValueError, match="at least one model"):
         saliency([], torch.rand(1, 1, 8, 8), "3")
+
+
+def test_without_a_class_an_ensemble_explains_its_own_prediction_not_each_members():
+    models = [tiny_cnn(0), tiny_cnn(1)]
+    with torch.no_grad():  # the first model leans to class 0, the second, more surely, to class 1
+        models[0][-1].bias.copy_(torch.tensor([3.0, 0.0, 0.0]))
+        models[1][-1].bias.copy_(torch.tensor([0.0, 5.0, 0.0]))
+    images = torch.rand(6, 1, 16, 16, generator=torch.Generator().manual_seed(3))
+    ensemble_class = predicted_class(models, images)
+    assert any(not torch.equal(predicted_class(m, images), ensemble_class) for m in models)  # members disagree
+    torch.testing.assert_close(saliency(models, images, "3"), saliency(models, images, "3", class_idx=ensemble_class))

@@ -43,7 +43,8 @@ def saliency(
     Grad-CAM and Grad-CAM++ take one forward pass for the whole batch and a backward pass that stops at the
     target layer: the layers below it run without autograd, as at inference, so the cost stays close to one
     inference. Occlusion runs the model on occluded copies, image by image. `class_idx` is the class to explain:
-    one int for every image, a tensor with one class per image, or None for each image's own predicted class.
+    one int for every image, a tensor with one class per image, or None for each image's own predicted class
+    (an ensemble's: the class of the highest mean probability).
     The model keeps its hooks and train/eval modes as they were; its parameter gradients are left cleared.
     For an ensemble (a sequence of models), each model's map is computed and their mean is scaled to [0, 1]
     again: the regions the models agree on stand out, as their averaged probabilities do.
@@ -58,7 +59,10 @@ def saliency(
         raise ValueError(f"method must be a str among {set(METHODS)}. Got {method!r} instead.")
     if images.ndim not in (4, 5):
         raise ValueError(f"images must be a (B, C, H, W) or (B, C, D, H, W) batch; got shape {tuple(images.shape)}")
-    maps = [_one_model_saliency(m, images, target_layer, method, class_idx) for m in as_models(model)]
+    models = as_models(model)
+    if class_idx is None and len(models) > 1:  # every member explains the ensemble's prediction, not its own
+        class_idx = predicted_class(models, images)
+    maps = [_one_model_saliency(m, images, target_layer, method, class_idx) for m in models]
     return maps[0] if len(maps) == 1 else _scale_each(torch.stack(maps).mean(0))
 
 
