@@ -15,9 +15,9 @@ BASELINE_FOLDER = "baseline_scratch"
 def run_with_scratch_baseline(cfg: ExperimentConfig, out: str | Path, overwrite: bool = False,
                               progress: bool = True) -> tuple[CVResult, CVResult, dict[str, Any]]:
     """Cross-validate `cfg` into `out`, then the same backbone with `model.weights=none` on the same splits
-    into `out/baseline_scratch`, and compare them. The baseline trains every layer (`train.strategy=full`):
-    a frozen random backbone would be a straw man, not training from scratch. Then compare the two runs (paired DeLong test and bootstrap CI of the AUC difference,
-    written to `out/compare_baseline_scratch.json`).
+    into `out/baseline_scratch`, and compare them (paired DeLong test and bootstrap CI of the AUC difference,
+    written to `out/compare_baseline_scratch.json`). The baseline trains every layer (`train.strategy=full`):
+    a frozen random backbone would be a straw man, not training from scratch.
 
     Example:
         >>> run, scratch, comparison = run_with_scratch_baseline(cfg, "runs/cxr")  # doctest: +SKIP

@@ -100,8 +100,7 @@ def predict(model_or_run: str | Path, data: str | Path, out: str | Path | None =
     if chosen:
         explain_new_cases(models, trained, table, inputs, chosen, out / "explain", method)
     cohort = cohort_summary(pred, trained, trained.threshold if threshold is None else threshold)
-    averaged = "; probabilities and saliency maps averaged over its models" if len(models) > 1 else ""
-    note = f"Predictions of the {trained.describe()}{averaged}."
+    note = f"Predictions of the {trained.describe()}."
     report = write_predictions_report(pred, cohort, out, pseudonymize_key, note=note)
     patients = pd.read_csv(out / "reports" / "patients.csv", dtype=ID_DTYPES)
     _write_summary(out, trained, table, pred, cohort, data)

@@ -90,7 +90,8 @@ def case_cache(cfg: ExperimentConfig, items: list[dict[str, Any]], pipes: Pipeli
     if mode not in CACHE_MODES:
         raise ValueError(f"data.cache must be one of {set(CACHE_MODES)}. Got {mode!r} instead.")
     folder = medtl_home() / "cache" / "preprocessed" / pipes.key if mode == "disk" else None
-    return CaseCache(items, pipes.preprocess, cache_dir=folder, num_workers=TrainSettings.from_config(cfg).loader_workers, progress=progress)
+    workers = TrainSettings.from_config(cfg).loader_workers
+    return CaseCache(items, pipes.preprocess, cache_dir=folder, num_workers=workers, progress=progress)
 
 
 def load_model_file(cfg: ExperimentConfig, path: str | Path, num_classes: int) -> torch.nn.Module:

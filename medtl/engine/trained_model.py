@@ -57,12 +57,12 @@ class TrainedModel:
 
         Example:
             >>> load_trained_model("runs/demo").describe()  # doctest: +SKIP
-            'ensemble of the 5 fold models (resnet18) of a `medtl cv` run, class probabilities averaged'
+            'ensemble of the 5 fold models (resnet18) of a `medtl cv` run; probabilities and saliency maps ...'
         """
         name = self.cfg["model.backbone"]
         if len(self.weights) > 1:
-            return (f"ensemble of the {len(self.weights)} fold models ({name}) of a `medtl cv` run, class "
-                    "probabilities averaged")
+            return (f"ensemble of the {len(self.weights)} fold models ({name}) of a `medtl cv` run; probabilities "
+                    "and saliency maps averaged over its models")
         return {"train run": f"{name} model of a `medtl train` run", "model file": f"{name} model file",
                 "cv run": f"{name} model of a one-fold `medtl cv` run"}[self.kind]
 

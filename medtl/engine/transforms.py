@@ -18,8 +18,8 @@ class LoadCased(T.MapTransform):
     """Read a case's `image` (and `mask`, when present) with `medtl.io.read_image`, channel first.
 
     A DICOM series is picked by the case's `series` uid, which is then dropped, so cases with and without one
-    batch together. Arrays follow medtl.io's conventions (2D as displayed,
-    3D canonical RAS), so masks and images share one geometry.
+    batch together. Arrays follow medtl.io's conventions (2D as displayed, 3D canonical RAS), so masks and
+    images share one geometry.
 
     Example:
         >>> LoadCased()({"image": "chest.dcm"})["image"].shape  # doctest: +SKIP
