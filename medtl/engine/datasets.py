@@ -25,6 +25,7 @@ from torch.utils.data import Subset
 from medtl import __version__
 from medtl.data.case_table import CaseTable
 from medtl.engine.disk_cache import ARRAY_KEYS, SOURCE_KEYS, DiskCache
+from medtl.engine.frozen_features import FrozenFeatures
 
 CACHE_MODES = ("memory", "disk")
 # Integer dtypes a cached array may shrink to, smallest first.
@@ -121,7 +122,8 @@ class CaseCache:
     With `cache_dir`, preprocessed cases are written there (`DiskCache`: memory-mapped `.npy` files named by a
     hash of the sources) and reused by later runs; pass a folder that `pipeline_key` names, so different
     pipelines never share one.
-    In memory, arrays are cached compact (`compact_array`) and come back as float32 tensors.
+    In memory, arrays are cached compact (`compact_array`) and come back as float32 tensors. `frozen` keeps
+    what a linear probe's frozen backbone computed for each case (`medtl.engine.probe`).
 
     Example:
         >>> cache = CaseCache(items, preprocess((64, 64), "percentile", False))  # doctest: +SKIP
@@ -139,6 +141,7 @@ class CaseCache:
                                      num_workers=num_workers or None, progress=progress)
         else:
             self.data = DiskCache(items, pipeline, cache_dir)
+        self.frozen = FrozenFeatures()
 
     def __len__(self) -> int:
         return len(self.data)
@@ -151,9 +154,9 @@ class CaseCache:
         case.update({k: v for k, v in self.items[index].items() if k not in SOURCE_KEYS})
         return case
 
-    def subset(self, rows: np.ndarray, transform: Callable) -> Dataset:
+    def subset(self, rows: np.ndarray, transform: Callable) -> "CaseSubset":
         """The cases at `rows`, with `transform` applied afresh on every access (see `UntrackedDataset`)."""
-        return UntrackedDataset(Subset(self, [int(r) for r in rows]), transform)
+        return CaseSubset(self, [int(r) for r in rows], transform)
 
 
 class UntrackedDataset(Dataset):
@@ -175,3 +178,18 @@ class UntrackedDataset(Dataset):
             return super()._transform(index)
         finally:
             set_track_meta(tracking)
+
+
+class CaseSubset(UntrackedDataset):
+    """The cases of `cache` at `rows`, through `transform`; it knows both, so work done per case (a frozen
+    backbone's features) can be kept on the cache and shared by every subset of it.
+
+    Example:
+        >>> data = CaseSubset(cache, [0, 2], pipes.eval)  # doctest: +SKIP
+        >>> data.rows, len(data)                          # doctest: +SKIP
+        ([0, 2], 2)
+    """
+
+    def __init__(self, cache: CaseCache, rows: list[int], transform: Callable):
+        super().__init__(Subset(cache, rows), transform)
+        self.cache, self.rows = cache, rows

@@ -19,7 +19,7 @@ from tqdm.auto import tqdm
 from medtl.engine.checkpoint import load_checkpoint, save_checkpoint
 from medtl.engine.distributed import is_distributed, is_main_process, sync_buffers
 from medtl.engine.monitor import TrainingMonitor
-from medtl.engine.probe import train_linear_probe
+from medtl.engine.probe import stored_head_inputs, train_linear_probe
 from medtl.engine.schedule import lr_factor
 from medtl.engine.selection import ModelSelection, Validation
 from medtl.engine.settings import TrainSettings, autocast_for, memory_format_for
@@ -195,7 +195,8 @@ def _reseed(data: Dataset, seed: int, epoch: int) -> None:
 
 @torch.no_grad()
 def predict_proba(model: nn.Module, data: Dataset, settings: TrainSettings) -> np.ndarray:
-    """Class probabilities (N, C) in the order of `data`.
+    """Class probabilities (N, C) in the order of `data`. When a linear probe has stored this model's backbone
+    features for the cases of `data` (`medtl.engine.probe.stored_head_inputs`), only the head runs.
 
     Example:
         >>> predict_proba(model, val_ds, TrainSettings()).shape  # doctest: +SKIP
@@ -203,6 +204,10 @@ def predict_proba(model: nn.Module, data: Dataset, settings: TrainSettings) -> n
     """
     device = settings.torch_device
     model.to(device).eval()
+    features = stored_head_inputs(model, data, settings)
+    if features is not None:
+        logits = model.get_submodule(model.spec.classifier)(features.to(device))
+        return torch.softmax(logits.float(), dim=1).cpu().numpy()
     loader = DataLoader(data, batch_size=settings.batch_size, shuffle=False, num_workers=settings.loader_workers)
     out = []
     for batch in loader:

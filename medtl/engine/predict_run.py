@@ -21,6 +21,7 @@ from medtl.engine.datasets import case_items
 from medtl.engine.explain_run import top_cases
 from medtl.engine.loop import predict_proba
 from medtl.engine.predictions import prediction_frame
+from medtl.engine.probe import head_inputs
 from medtl.engine.run_folder import RunFolder
 from medtl.engine.settings import TrainSettings
 from medtl.engine.setup import Pipelines, case_cache
@@ -93,6 +94,8 @@ def predict(model_or_run: str | Path, data: str | Path, out: str | Path | None =
     inputs = case_cache(cfg, case_items(table, trained.classes, with_mask=False), pipes, progress).subset(
         np.arange(len(table)), pipes.eval)
     settings = TrainSettings.from_config(cfg)
+    if cfg["train.strategy"] == "linear_probe":  # the fold models share one frozen backbone: run it once
+        head_inputs(models[0], models[0].spec.classifier, inputs, settings)
     proba = np.mean([predict_proba(model, inputs, settings) for model in models], axis=0)
     pred = new_data_frame(table, proba, trained.classes, progress)
     pred.to_csv(out / "predictions.csv", index=False)

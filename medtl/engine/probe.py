@@ -1,5 +1,7 @@
 """Linear probing with cached features: the frozen backbone runs once over the data, then only the head trains,
-on the stored feature vectors (seconds instead of minutes)."""
+on the stored feature vectors (seconds instead of minutes). Over a cross-validation the backbone runs once per
+case, not once per fold: every fold's model starts from the same pretrained backbone, whose features the
+cases' cache keeps."""
 from __future__ import annotations
 
 import time
@@ -9,8 +11,9 @@ from pathlib import Path
 import pandas as pd
 import torch
 from torch import nn
-from torch.utils.data import DataLoader, Dataset, TensorDataset, WeightedRandomSampler
+from torch.utils.data import DataLoader, Dataset
 
+from medtl.engine.datasets import CaseSubset
 from medtl.engine.monitor import TrainingMonitor
 from medtl.engine.optim import make_optimizer
 from medtl.engine.schedule import lr_factor
@@ -22,13 +25,43 @@ from medtl.engine.settings import TrainSettings, autocast_for
 def head_inputs(model: nn.Module, head: str, data: Dataset, settings: TrainSettings) -> tuple[torch.Tensor, torch.Tensor]:
     """(features, labels): what the module at `head` receives for every item of `data`, in eval mode.
 
+    For the cases of a `CaseCache` (`CaseSubset`), the features are kept on the cache (`CaseCache.frozen`): a
+    later call with a backbone of the same weights, such as the next fold's model built from the same pretrained
+    weights, computes only the cases not seen yet.
+
     Example:
         >>> features, y = head_inputs(model, "fc", train_ds, TrainSettings())  # doctest: +SKIP
         >>> features.shape                                                      # doctest: +SKIP
         torch.Size([60, 512])
     """
+    model.to(settings.torch_device).eval()
+    if not isinstance(data, CaseSubset):
+        return _run_to_head(model, head, data, settings)
+    features = data.cache.frozen.features(
+        model, head, data.rows, data.transform,
+        lambda rows: _run_to_head(model, head, data.cache.subset(rows, data.transform), settings)[0])
+    return features, torch.tensor([data.cache.items[row]["y"] for row in data.rows], dtype=torch.long)
+
+
+def stored_head_inputs(model: nn.Module, data: Dataset, settings: TrainSettings) -> torch.Tensor | None:
+    """The head inputs of `data` when a linear probe has already run this model's backbone over its cache
+    (see `head_inputs`), so predicting needs only the head; otherwise None.
+
+    Example:
+        >>> stored_head_inputs(model, cache.subset(held_out, pipes.eval), settings).shape  # doctest: +SKIP
+        torch.Size([20, 512])
+    """
+    spec = getattr(model, "spec", None)
+    if spec is None or not isinstance(data, CaseSubset) or not data.rows:
+        return None
+    if not data.cache.frozen.holds(model.to(settings.torch_device), spec.classifier, data.transform):
+        return None
+    return head_inputs(model, spec.classifier, data, settings)[0]
+
+
+def _run_to_head(model: nn.Module, head: str, data: Dataset, settings: TrainSettings) -> tuple[torch.Tensor, torch.Tensor]:
+    """(features, labels) of every item of `data`, from one pass of the model with the head's inputs captured."""
     device = settings.torch_device
-    model.to(device).eval()
     captured: list[torch.Tensor] = []
     hook = model.get_submodule(head).register_forward_pre_hook(lambda _m, args: captured.append(args[0].float().cpu()))
     labels = []
@@ -56,34 +89,38 @@ def train_linear_probe(model: nn.Module, data: Dataset, settings: TrainSettings,
     features, labels = head_inputs(model, head, data, settings)
     extract_seconds = time.perf_counter() - start
     device = settings.torch_device
+    features, labels = features.to(device), labels.to(device)
     classifier = model.get_submodule(head).to(device)
     optimizer = make_optimizer([{"params": classifier.parameters()}], settings.optimizer, settings.lr,
                                settings.weight_decay)
     criterion = nn.CrossEntropyLoss(weight=None if loss_weights is None else loss_weights.to(device))
-    sampler = None if sample_weights is None else WeightedRandomSampler(
-        torch.as_tensor(sample_weights, dtype=torch.double), num_samples=len(labels))
-    loader = DataLoader(TensorDataset(features, labels), batch_size=settings.batch_size, shuffle=sampler is None,
-                        sampler=sampler)
-    total, warmup = settings.epochs * len(loader), settings.warmup_epochs * len(loader)
+    draw = None if sample_weights is None else torch.as_tensor(sample_weights, dtype=torch.double)
+    n, batch = len(labels), settings.batch_size
+    steps_per_epoch = -(-n // batch)
+    total, warmup = settings.epochs * steps_per_epoch, settings.warmup_epochs * steps_per_epoch
     selection, monitor = ModelSelection(settings.patience), TrainingMonitor.create(settings.tensorboard, log_dir)
     rows, step = [], 0
     for epoch in range(settings.epochs):
         if validation is not None and selection.should_stop:
             break
         classifier.train()
-        epoch_start, loss_sum = time.perf_counter(), 0.0
-        for x, y in loader:
+        epoch_start, loss_sum = time.perf_counter(), torch.zeros((), device=device)
+        # Batches are index slices of the stored features: shuffled, or drawn with replacement in proportion
+        # to `sample_weights` as torch's WeightedRandomSampler draws them.
+        order = torch.randperm(n) if draw is None else torch.multinomial(draw, n, replacement=True)
+        for first in range(0, n, batch):
+            index = order[first:first + batch].to(device)
             for group in optimizer.param_groups:
                 group["lr"] = settings.lr * lr_factor(step, total, warmup, settings.schedule)
-            loss = criterion(classifier(x.to(device)), y.to(device))
+            loss = criterion(classifier(features[index]), labels[index])
             optimizer.zero_grad(set_to_none=True)
             loss.backward()
             optimizer.step()
             step += 1
-            loss_sum += loss.item() * len(y)
+            loss_sum += loss.detach() * len(index)
         seconds = time.perf_counter() - epoch_start + (extract_seconds if epoch == 0 else 0.0)
-        row = {"epoch": epoch + 1, "loss": loss_sum / len(labels), "lr": optimizer.param_groups[0]["lr"],
-               "seconds": seconds, "images_per_s": len(labels) / max(seconds, 1e-9)}
+        row = {"epoch": epoch + 1, "loss": loss_sum.item() / n, "lr": optimizer.param_groups[0]["lr"],
+               "seconds": seconds, "images_per_s": n / max(seconds, 1e-9)}
         if validation is not None:
             selection.validate(validation, model, row)
         rows.append(row)

@@ -67,12 +67,12 @@ class Pipelines:
             )
         mean, std = float(np.mean(spec.mean)), float(np.mean(spec.std))
         finish = mt.finish(mean, std, with_mask)
-        # A linear probe computes features once, so per-epoch augmentation would be one fixed random draw.
+        # A linear probe computes features once, so per-epoch augmentation would be one fixed random draw; its
+        # training cases then go through the very pipeline object evaluation uses, so their features are shared.
         augmented = cfg["transforms.augment"] and cfg["train.strategy"] != "linear_probe"
-        augment = mt.augment(spec.spatial_dims, with_mask) if augmented else T.Compose([])
         return cls(
             preprocess=mt.preprocess(size, cfg["transforms.intensity"], with_mask),
-            train=T.Compose([augment, finish]),
+            train=T.Compose([mt.augment(spec.spatial_dims, with_mask), finish]) if augmented else finish,
             eval=finish,
             input_size=size,
             key=pipeline_key(input_size=size, intensity=cfg["transforms.intensity"], with_mask=with_mask),
