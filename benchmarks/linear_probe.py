@@ -25,7 +25,6 @@ from medtl.models import cached_weights
 
 PATIENTS = 40  # two images each
 SOURCE_SIZE = 256
-FOLDS = 4
 PROBE_REPEATS = 5
 GOAL = 1 / 50
 SOURCE_MODEL = "synth-cxr-resnet18"
@@ -70,17 +69,18 @@ def run(workdir: Path) -> list[Ratio]:
 
     Example:
         >>> run(Path(tempfile.mkdtemp()))[0].name  # doctest: +SKIP
-        'linear probe / full fine-tune, 4-fold CV (training + prediction wall time)'
+        'linear probe / full fine-tune, 5-fold CV (training + prediction wall time)'
     """
     weights = pretrained_weights()
     demo = ExperimentConfig.packaged("demo_xray.yaml").with_overrides(["train.device=cpu", f"model.weights={weights}"])
+    folds = demo["cv.folds"]
     heading(f"3. linear probe vs full fine-tune: demo settings ({demo['model.backbone']} at "
             f"{demo['transforms.input_size']}, {demo['train.epochs']} epochs, batch {demo['train.batch_size']}), "
-            f"weights {weights}, {PATIENTS * 2} X-rays, {FOLDS}-fold patient-grouped CV")
+            f"weights {weights}, {PATIENTS * 2} X-rays, {folds}-fold patient-grouped CV")
     if weights == "none":
         print("  (no cached source model: run `make demo` first for pretrained features; the probe sees random ones)")
     cohort = Cohort.xray(workdir / "xray", patients=PATIENTS, size=SOURCE_SIZE)
-    fold_of = make_splits(cohort.table, folds=FOLDS, seed=demo["seed"]).fold_of(cohort.table)
+    fold_of = make_splits(cohort.table, folds=folds, seed=demo["seed"]).fold_of(cohort.table)
     y = np.array(cohort.labels)
     cache = case_cache(demo, cohort.items, Pipelines.from_config(demo), progress=False)
     cv_seconds, first_fold = {}, {}
@@ -89,10 +89,10 @@ def run(workdir: Path) -> list[Ratio]:
         runs = [cross_validate(cfg, cache, fold_of, y, len(cohort.classes)) for _ in range(repeats)]
         cv_seconds[strategy] = statistics.median(sum(r[0]) for r in runs)
         first_fold[strategy] = statistics.median(r[0][0] for r in runs)
-        folds = ", ".join(f"{s:.2f}" for s in runs[-1][0])
-        print(f"  {strategy:<14} {cv_seconds[strategy]:7.2f} s for {FOLDS} folds ({folds} s)"
+        per_fold = ", ".join(f"{s:.2f}" for s in runs[-1][0])
+        print(f"  {strategy:<14} {cv_seconds[strategy]:7.2f} s for {folds} folds ({per_fold} s)"
               f"{f', median of {repeats}' if repeats > 1 else ''};  out-of-fold AUC {runs[-1][1]:.3f}")
-    return [Ratio(f"linear probe / full fine-tune, {FOLDS}-fold CV (training + prediction wall time)",
+    return [Ratio(f"linear probe / full fine-tune, {folds}-fold CV (training + prediction wall time)",
                   cv_seconds["linear_probe"] / cv_seconds["full"], GOAL, higher_is_better=False),
             Ratio("linear probe / full fine-tune, first fold alone (training + prediction wall time)",
                   first_fold["linear_probe"] / first_fold["full"], None, higher_is_better=False)]
