@@ -3,9 +3,8 @@ every fold of a cross-validation, the validation after every epoch and the held-
 stored vectors instead."""
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
-
 import weakref
+from collections.abc import Callable, Sequence
 
 import torch
 from torch import nn
@@ -77,9 +76,10 @@ class FrozenFeatures:
         """The head inputs at `rows` (N, F): those stored, and `compute(missing rows)` for the rest, which are
         then stored too."""
         if not self.holds(model, head, transform):
-            self._backbone = [t.detach().clone() for t in backbone_tensors(model, head)]
+            current = backbone_tensors(model, head)
+            self._backbone = [t.detach().clone() for t in current]
+            self._matched = [(weakref.ref(t), t._version) for t in current]
             self._transform, self._by_row = transform, {}
-            self._matched = [(weakref.ref(t), t._version) for t in backbone_tensors(model, head)]
         missing = [row for row in dict.fromkeys(rows) if row not in self._by_row]
         if missing:
             self._by_row.update(zip(missing, compute(missing)))

@@ -54,7 +54,8 @@ def stored_head_inputs(model: nn.Module, data: Dataset, settings: TrainSettings)
     spec = getattr(model, "spec", None)
     if spec is None or not isinstance(data, CaseSubset) or not data.rows:
         return None
-    if not data.cache.frozen.holds(model.to(settings.torch_device), spec.classifier, data.transform):
+    model.to(settings.torch_device)  # the stored backbone is compared where the features were computed
+    if not data.cache.frozen.holds(model, spec.classifier, data.transform):
         return None
     return head_inputs(model, spec.classifier, data, settings)[0]
 
