@@ -16,6 +16,7 @@ from medtl.engine.monitor import TrainingMonitor
 from medtl.engine.selection import Validation
 from medtl.engine.settings import TrainSettings, autocast_for, cpu_supports_bf16, memory_format_for
 from medtl.engine.training_plots import plot_history
+from medtl.engine.validation import best_epoch_note
 from toy_models import TinyNet, blobs
 
 
@@ -70,6 +71,17 @@ def test_early_stopping_stops_after_patience_and_restores_the_best_epoch():
     assert history["val_auc"].tolist() == [0.5, 0.7, 0.6, 0.65]
     assert same(weights_of(model), signal.seen[2])
     assert not same(signal.seen[2], signal.seen[4])
+
+
+def test_an_epoch_that_ties_the_best_metric_is_kept_but_does_not_reset_patience():
+    torch.manual_seed(0)
+    model = TinyNet()
+    signal = Signal([0.8, 1.0, 1.0, 1.0, 1.0, 1.0])  # a small validation set's AUC saturates
+    settings = TrainSettings(epochs=6, batch_size=8, lr=0.01, val_fraction=0.2, patience=2)
+    history = train(model, blobs(24), settings, head="head", progress=False, validation=Validation("val_auc", signal))
+    assert history["epoch"].tolist() == [1, 2, 3, 4]  # epochs 3 and 4 only tie epoch 2
+    assert same(weights_of(model), signal.seen[4]) and not same(signal.seen[2], signal.seen[4])
+    assert best_epoch_note(history) == ", best val_auc 1.000 at epoch 4"
 
 
 def test_select_best_false_keeps_the_last_epoch_and_linear_probe_selects_too():

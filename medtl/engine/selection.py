@@ -7,6 +7,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+import pandas as pd
 import torch
 import torch.distributed as dist
 from torch import nn
@@ -36,17 +37,33 @@ class Validation:
         return value[0]
 
 
-class ModelSelection:
-    """The best validation epoch so far (its 1-based number, metric and a CPU copy of its weights) and the
-    number of epochs since it, for early stopping after `patience` epochs without improvement (None: never).
-    A NaN metric never counts as an improvement.
+def best_row(metric: pd.Series) -> Any:
+    """The index of the epoch `ModelSelection` keeps for a history's metric column: the last of its highest
+    values (NaN never counts).
 
     Example:
-        >>> selection, model = ModelSelection(patience=1), nn.Linear(1, 1)
-        >>> selection.record(0.7, 1, model), selection.record(0.6, 2, model), selection.should_stop
-        (True, False, True)
-        >>> selection.best_epoch
-        1
+        >>> best_row(pd.Series([0.7, 1.0, 1.0, 0.9]))
+        2
+    """
+    return metric[::-1].idxmax()
+
+
+class ModelSelection:
+    """The best validation epoch so far (its 1-based number, metric and a CPU copy of its weights) and the
+    number of epochs since the metric last improved, for early stopping after `patience` epochs without
+    improvement (None: never). A NaN metric never counts as an improvement.
+
+    An epoch that ties the best metric becomes the best epoch, without counting as an improvement: on the small
+    validation sets of few-label tasks the AUC often reaches 1.0 within an epoch or two and stays there, and the
+    first such epoch is then barely trained. Among equally scored epochs the latest is kept, as training without
+    validation keeps the last.
+
+    Example:
+        >>> selection, model = ModelSelection(patience=2), nn.Linear(1, 1)
+        >>> [selection.record(auc, epoch, model) for epoch, auc in enumerate([0.7, 0.9, 0.9, 0.8], start=1)]
+        [True, True, True, False]
+        >>> selection.best_epoch, selection.stale_epochs, selection.should_stop
+        (3, 2, True)
     """
 
     def __init__(self, patience: int | None):
@@ -57,14 +74,14 @@ class ModelSelection:
         self.best_weights: dict[str, torch.Tensor] | None = None
 
     def record(self, metric: float, epoch: int, model: nn.Module) -> bool:
-        """Note `epoch`'s metric; returns whether it is the best so far (its weights are then kept)."""
+        """Note `epoch`'s metric; returns whether it is now the best epoch (its weights are then kept)."""
         improved = not math.isnan(metric) and (self.best_epoch == 0 or metric > self.best_metric)
-        if improved:
-            self.best_metric, self.best_epoch, self.stale_epochs = metric, epoch, 0
+        best = improved or metric == self.best_metric
+        if best:
+            self.best_metric, self.best_epoch = metric, epoch
             self.best_weights = {k: v.detach().cpu().clone() for k, v in model.state_dict().items()}
-        else:
-            self.stale_epochs += 1
-        return improved
+        self.stale_epochs = 0 if improved else self.stale_epochs + 1
+        return best
 
     def validate(self, validation: Validation, model: nn.Module, row: dict[str, float]) -> None:
         """Measure `validation` after the epoch of history `row`, add the value to the row and record it."""

@@ -10,6 +10,8 @@ import pandas as pd
 from matplotlib.figure import Figure
 from matplotlib.ticker import MaxNLocator
 
+from medtl.engine.selection import best_row
+
 
 def plot_history(history: pd.DataFrame, path: str | Path) -> Path:
     """Draw training loss against epoch and, when the history has one, the validation metric (val_auc or
@@ -31,7 +33,7 @@ def plot_history(history: pd.DataFrame, path: str | Path) -> Path:
         name = metrics[0]
         metric_axes = loss_axes.twinx()
         metric_axes.plot(history["epoch"], history[name], "s-", color="tab:orange", label=name)
-        best = history[name].idxmax()
+        best = best_row(history[name])
         metric_axes.plot(history["epoch"][best], history[name][best], "*", color="tab:red", markersize=14,
                          label=f"best ({name} {history[name][best]:.3f})")
         metric_axes.set_ylabel(name, color="tab:orange")

@@ -10,7 +10,7 @@ from torch.utils.data import Dataset
 from medtl.data.case_table import CaseTable
 from medtl.engine.loop import predict_proba
 from medtl.engine.predictions import prediction_frame
-from medtl.engine.selection import Validation
+from medtl.engine.selection import Validation, best_row
 from medtl.engine.settings import TrainSettings
 from medtl.evaluate import aggregate, auc_inputs, auc_value, inner_split
 
@@ -54,11 +54,11 @@ def best_epoch_note(history: pd.DataFrame) -> str:
     """A few words on the best validation epoch of a training history, or "" without validation.
 
     Example:
-        >>> best_epoch_note(pd.DataFrame({"epoch": [1, 2, 3], "val_auc": [0.7, 0.9, 0.8]}))
-        ', best val_auc 0.900 at epoch 2'
+        >>> best_epoch_note(pd.DataFrame({"epoch": [1, 2, 3, 4], "val_auc": [0.7, 0.9, 0.9, 0.8]}))
+        ', best val_auc 0.900 at epoch 3'
     """
     columns = [c for c in history.columns if c.startswith("val_")]
     if not columns or history[columns[0]].isna().all():
         return ""
-    best = history[columns[0]].idxmax()
+    best = best_row(history[columns[0]])
     return f", best {columns[0]} {history[columns[0]][best]:.3f} at epoch {int(history['epoch'][best])}"
