@@ -57,7 +57,7 @@ def cross_validate(cfg: ExperimentConfig, cache: CaseCache, fold_of: np.ndarray,
         model = build_model(cfg, n_classes)
         start = time.perf_counter()
         train(model, cache.subset(train_rows, pipes.train), settings, head=model.spec.classifier,
-              loss_weights=class_weights(y[train_rows], n_classes), progress=False)
+              loss_weights=class_weights(y[train_rows], n_classes), progress=False, seed=cfg["seed"] + k)
         proba[held_out] = predict_proba(model, cache.subset(held_out, pipes.eval), settings)
         seconds.append(time.perf_counter() - start)
     return seconds, auc_value(y, proba)

@@ -36,12 +36,14 @@ def test_full_fine_tune_learns_and_predicts_probabilities():
     y = np.arange(16) % 2
     assert (proba.argmax(1) == y).mean() >= 0.8
 
-def test_non_finite_loss_names_epoch_and_batch():
+@pytest.mark.parametrize("strategy", ["full", "linear_probe"])
+def test_non_finite_loss_names_epoch_and_batch(strategy):
     model = TinyNet()
     data = blobs(8)
     data[0]["image"] = torch.full((1, 16, 16), float("nan"))
-    with pytest.raises(FloatingPointError, match=r"epoch 1, batch \d"):
-        train(model, data, TrainSettings(epochs=1, batch_size=8), head="head", progress=False)
+    with pytest.raises(FloatingPointError, match=r"fold 2/5: loss became nan at epoch 1, batch \d"):
+        train(model, data, TrainSettings(epochs=1, batch_size=8, strategy=strategy), head="head", progress=False,
+              desc="fold 2/5")
 
 
 def test_losses_read_in_groups_give_the_same_history_and_name_the_bad_batch(monkeypatch):

@@ -105,7 +105,8 @@ def train(
         ['epoch', 'loss', 'lr', 'seconds', 'images_per_s']
     """
     if settings.strategy == "linear_probe" and criterion is None:
-        return train_linear_probe(model, data, settings, head, loss_weights, sample_weights, validation, log_dir)
+        return train_linear_probe(model, data, settings, head, loss_weights, sample_weights, validation, log_dir,
+                                  desc)
     device = settings.torch_device
     memory_format = memory_format_for(settings.channels_last, device, model)
     model.to(device, memory_format=memory_format or torch.preserve_format)

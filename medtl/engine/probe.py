@@ -19,6 +19,7 @@ from medtl.engine.optim import make_optimizer
 from medtl.engine.schedule import lr_factor
 from medtl.engine.selection import ModelSelection, Validation
 from medtl.engine.settings import TrainSettings, autocast_for
+from medtl.engine.step_losses import StepLosses
 
 
 @torch.no_grad()
@@ -78,10 +79,11 @@ def _run_to_head(model: nn.Module, head: str, data: Dataset, settings: TrainSett
 
 def train_linear_probe(model: nn.Module, data: Dataset, settings: TrainSettings, head: str,
                        loss_weights: torch.Tensor | None = None, sample_weights: Sequence[float] | None = None,
-                       validation: Validation | None = None, log_dir: Path | None = None) -> pd.DataFrame:
+                       validation: Validation | None = None, log_dir: Path | None = None,
+                       desc: str = "linear probe") -> pd.DataFrame:
     """Train only the head of `model` on features computed once by its frozen backbone; the backbone's weights
-    and BatchNorm statistics never change. Returns the per-epoch history; `sample_weights`, `validation` and
-    `log_dir` act as in `medtl.engine.loop.train`.
+    and BatchNorm statistics never change. Returns the per-epoch history; `sample_weights`, `validation`,
+    `log_dir` and `desc` act as in `medtl.engine.loop.train`, and so does the error on a non-finite loss.
 
     Example:
         >>> history = train_linear_probe(model, train_ds, TrainSettings(epochs=20), head="fc")  # doctest: +SKIP
@@ -105,22 +107,23 @@ def train_linear_probe(model: nn.Module, data: Dataset, settings: TrainSettings,
         if validation is not None and selection.should_stop:
             break
         classifier.train()
-        epoch_start, loss_sum = time.perf_counter(), torch.zeros((), device=device)
+        epoch_start, losses = time.perf_counter(), StepLosses.for_device(device, desc, epoch + 1, settings.lr)
         # Batches are index slices of the stored features: shuffled, or drawn with replacement in proportion
         # to `sample_weights` as torch's WeightedRandomSampler draws them.
         order = torch.randperm(n) if draw is None else torch.multinomial(draw, n, replacement=True)
-        for first in range(0, n, batch):
+        for batch_idx, first in enumerate(range(0, n, batch)):
             index = order[first:first + batch].to(device)
             for group in optimizer.param_groups:
                 group["lr"] = settings.lr * lr_factor(step, total, warmup, settings.schedule)
             loss = criterion(classifier(features[index]), labels[index])
+            losses.add(loss, len(index), batch_idx + 1, step, optimizer.param_groups[0]["lr"])
             optimizer.zero_grad(set_to_none=True)
             loss.backward()
             optimizer.step()
             step += 1
-            loss_sum += loss.detach() * len(index)
+        losses.read()
         seconds = time.perf_counter() - epoch_start + (extract_seconds if epoch == 0 else 0.0)
-        row = {"epoch": epoch + 1, "loss": loss_sum.item() / n, "lr": optimizer.param_groups[0]["lr"],
+        row = {"epoch": epoch + 1, "loss": losses.mean, "lr": optimizer.param_groups[0]["lr"],
                "seconds": seconds, "images_per_s": n / max(seconds, 1e-9)}
         if validation is not None:
             selection.validate(validation, model, row)
