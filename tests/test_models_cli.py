@@ -37,6 +37,11 @@ def test_list_says_what_is_offline_and_where_it_is_read_from(capsys):
     assert _row(out, "i3d:resnet18", "medtl:cxr")[2] == "yes"
     assert _row(out, "resnet34", "medtl:NAME")[2] == "no"
     assert _row(out, "densenet121_3d", "none")[2] == "yes"
+    terms = out.split("terms of use of the published weights:\n")[1].splitlines()
+    medicalnet_terms = next(line for line in terms if line.lstrip().startswith("medicalnet ("))
+    assert "resnet50_3d" in medicalnet_terms and medicalnet_terms.endswith(": MIT (Tencent MedicalNet)")
+    imagenet_terms = [line for line in terms if line.lstrip().startswith("imagenet (")]
+    assert any("resnet18," in line and "ImageNet-1k" in line for line in imagenet_terms)
 
 
 def test_import_test_loads_then_caches(tmp_path, capsys):

@@ -43,8 +43,10 @@ def test_summary_counts_labels_patients_geometry_and_problems() -> None:
     assert "modalities: DX (2), CR (1), unknown (1)" in lines
     assert "shapes: 32x32 (3), 64x64 (1)" in lines
     assert "spacing (2D): 0.5x0.6 to 1x1 mm" in lines
-    assert "guessed" not in text
+    assert "guessed" not in text and not any(line.startswith("masks") for line in lines)
     assert lines[-2:] == ["problems (1):", "  /d/x.txt: not an image"]
+    with_masks = summarize(CaseTable(df.assign(mask=["a_mask", None, "c_mask", None]))).splitlines()
+    assert with_masks[4] == "masks: 2 of 4 cases"
 
 
 def test_summary_warns_when_patient_ids_come_from_file_names() -> None:

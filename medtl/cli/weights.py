@@ -57,7 +57,8 @@ def run(args: argparse.Namespace) -> int:
 
 
 def weights_table() -> str:
-    """One line per backbone x weights source: on this machine or not, and where it is read from.
+    """One line per backbone x weights source: on this machine or not, and where it is read from; then the
+    terms of use of each published source's weights, with the backbones they cover.
 
     Example:
         >>> print(weights_table().splitlines()[0])  # doctest: +SKIP
@@ -65,6 +66,7 @@ def weights_table() -> str:
     """
     cached = cached_weights()
     rows = [("backbone", "weights", "offline", "read from")]
+    terms: dict[tuple[str, str], list[str]] = {}
     for name in list_backbones():
         spec = get_spec(name)
         for source in spec.weight_sources:
@@ -80,9 +82,13 @@ def weights_table() -> str:
             else:
                 path = pretrained_file(spec, source)
                 rows.append((name, source, "yes" if path.is_file() else "no", str(path)))
+                terms.setdefault((source, spec.license), []).append(name)
     widths = [max(len(row[i]) for row in rows) for i in range(3)]
     lines = ["  ".join(cell.ljust(width) for cell, width in zip(row, widths)) + "  " + row[3] for row in rows]
     lines.append("timm:<name>: any timm model; its weights are read from the Hugging Face cache.")
+    lines.append("terms of use of the published weights:")
+    lines += [f"  {source} ({', '.join(names)}): {text}" for (source, text), names in terms.items()]
+    lines.append("  timm:<name>: the license on the model's Hugging Face card")
     return "\n".join(lines)
 
 

@@ -45,6 +45,7 @@ class CaseTable:
 
     @property
     def has_masks(self) -> bool:
+        """Whether any case has a segmentation mask."""
         return "mask" in self.df and bool(self.df["mask"].notna().any())
 
     def subset(self, rows: Any) -> "CaseTable":

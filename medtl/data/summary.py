@@ -10,8 +10,9 @@ TOP_SHAPES = 3
 
 
 def summarize(table: CaseTable) -> str:
-    """Cases, patients, cases and patients per label, modalities, the commonest shapes, the spacing range, a
-    warning when patient ids were guessed from file names, and every problem with its reason.
+    """Cases, patients, cases and patients per label, how many cases have a mask, modalities, the commonest
+    shapes, the spacing range, a warning when patient ids were guessed from file names, and every problem with
+    its reason.
 
     Example:
         >>> print(summarize(CaseTable(pd.DataFrame({"case_id": ["a"], "patient_id": ["p1"], "image": ["a.png"],
@@ -24,6 +25,7 @@ def summarize(table: CaseTable) -> str:
     df = table.df
     lines = [f"{len(df)} cases, {df['patient_id'].nunique()} patients"]
     lines += _per_label(df) if table.classes else []
+    lines += [f"masks: {int(df['mask'].notna().sum())} of {len(df)} cases"] if table.has_masks else []
     lines += _counts_line("modalities", df, "modality", None)
     lines += _counts_line("shapes", df, "shape", TOP_SHAPES)
     lines += _spacing_range(df)
