@@ -6,7 +6,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import numpy as np
 from monai import transforms as T
 import torch
 from safetensors.torch import load_file
@@ -65,7 +64,7 @@ class Pipelines:
                 f"transforms.input_size {list(size)} has {len(size)} axes but {spec.name} is a "
                 f"{spec.spatial_dims}D backbone"
             )
-        mean, std = float(np.mean(spec.mean)), float(np.mean(spec.std))
+        (mean,), (std,) = spec.normalization(in_chans=1)  # medtl's models take one channel
         finish = mt.finish(mean, std, with_mask)
         # A linear probe computes features once, so per-epoch augmentation would be one fixed random draw; its
         # training cases then go through the very pipeline object evaluation uses, so their features are shared.
