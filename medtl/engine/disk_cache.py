@@ -69,9 +69,10 @@ class DiskCache(Dataset):
         except (OSError, ValueError, EOFError):  # not built yet, or unreadable: build it (again)
             pass
         case = self.pipeline(dict(item))
+        arrays = {key: convert_to_numpy(case[key]) for key in files}
         for key, path in files.items():
-            _write_atomically(path, convert_to_numpy(case[key]))
-        return {key: torch.as_tensor(convert_to_numpy(case[key])) for key in files}
+            _write_atomically(path, arrays[key])
+        return {key: torch.as_tensor(array) for key, array in arrays.items()}
 
 
 def _write_atomically(path: Path, array: np.ndarray) -> None:

@@ -14,8 +14,8 @@ from torch import nn
 from medtl.config import ExperimentConfig
 from medtl.engine import transforms as mt
 from medtl.engine.datasets import CACHE_MODES, CaseCache, pipeline_key
-from medtl.engine.settings import TrainSettings
 from medtl.engine.run_folder import RunFolder
+from medtl.engine.settings import TrainSettings
 from medtl.models import create_model, get_spec, medtl_home
 
 
