@@ -18,10 +18,7 @@ from medtl.engine.predictions import prediction_frame
 from medtl.engine.settings import TrainSettings
 from medtl.engine.setup import Pipelines, build_model, case_cache
 from medtl.engine.validation import auc_validation, validation_rows
-
-
-class NotFittedError(RuntimeError):
-    """`predict_proba` called before `fit`."""
+from medtl.errors import NotFittedError
 
 
 class Classifier:

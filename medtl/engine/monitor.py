@@ -7,13 +7,14 @@ from typing import Any
 from tqdm.auto import tqdm
 
 from medtl.engine.distributed import is_main_process
+from medtl.errors import MissingExtraError
 
 TENSORBOARD_HINT = ("train.tensorboard: true needs the tensorboard package; install it with "
                     "pip install 'medtl[tensorboard]' (or pip install tensorboard), or set train.tensorboard: false")
 
 
 def open_summary_writer(log_dir: Path) -> Any:
-    """A `torch.utils.tensorboard.SummaryWriter` writing event files into `log_dir`; a clear ImportError
+    """A `torch.utils.tensorboard.SummaryWriter` writing event files into `log_dir`; a `MissingExtraError`
     when the tensorboard package is missing.
 
     Example:
@@ -22,7 +23,7 @@ def open_summary_writer(log_dir: Path) -> Any:
     try:
         from torch.utils.tensorboard import SummaryWriter
     except ImportError as err:
-        raise ImportError(TENSORBOARD_HINT) from err
+        raise MissingExtraError(TENSORBOARD_HINT) from err
     return SummaryWriter(log_dir=str(log_dir))
 
 

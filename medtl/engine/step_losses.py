@@ -11,6 +11,8 @@ from dataclasses import dataclass, field
 
 import torch
 
+from medtl.errors import NonFiniteLossError
+
 # Steps between reads of the losses, by device type; 1 for any other device.
 SYNC_EVERY = {"cuda": 16}
 
@@ -18,7 +20,7 @@ SYNC_EVERY = {"cuda": 16}
 @dataclass
 class StepLosses:
     """The losses of one epoch's steps; `add` returns the steps it read, as (step, loss, lr), and raises
-    `FloatingPointError` naming the epoch and batch of the first loss that is not finite.
+    `NonFiniteLossError` naming the epoch and batch of the first loss that is not finite.
 
     Example:
         >>> losses = StepLosses(desc="fold 1/5", epoch=1, lr_hint=1e-3, sync_every=1)
@@ -58,7 +60,7 @@ class StepLosses:
         read = []
         for (_, images, batch, step, lr), value in zip(self._pending, values):
             if not math.isfinite(value):
-                raise FloatingPointError(
+                raise NonFiniteLossError(
                     f"{self.desc}: loss became {value} at epoch {self.epoch}, batch {batch}; "
                     f"lower train.lr (now {self.lr_hint}) or check the input intensities"
                 )

@@ -5,21 +5,14 @@ from typing import TYPE_CHECKING
 
 import pandas as pd
 
+from medtl.errors import LeakageError
+
 if TYPE_CHECKING:
     from medtl.data.case_table import CaseTable
     from medtl.evaluate.splits import Splits
 
 # Columns that tie cases together beyond patient_id, with the words used to name them in errors.
 _LINKING_COLUMNS = {"study": "study (StudyInstanceUID)", "image_hash": "identical image content (hash)"}
-
-
-class LeakageError(ValueError):
-    """A patient, study or identical image held out in more than one fold: the CV estimate would be inflated.
-
-    Example:
-        >>> issubclass(LeakageError, ValueError)
-        True
-    """
 
 
 def patient_fold_map(folds: list[list[str]], repeat: int = 0) -> dict[str, int]:

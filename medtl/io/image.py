@@ -2,10 +2,11 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 import numpy as np
+
+from medtl.errors import ReadError
 
 
 @dataclass(frozen=True)
@@ -19,20 +20,6 @@ class Problem:
 
     path: str
     reason: str
-
-
-class ReadError(ValueError):
-    """A file that cannot be read as a medical image; the message names the file and what is wrong.
-
-    Example:
-        >>> str(ReadError("scan.dcm", "no pixel data"))
-        'scan.dcm: no pixel data'
-    """
-
-    def __init__(self, path: str | Path, reason: str):
-        self.path = str(path)
-        self.reason = reason
-        super().__init__(f"{self.path}: {reason}")
 
 
 @dataclass

@@ -13,6 +13,7 @@ from pathlib import Path
 import torch
 from safetensors.torch import load_file, save_file
 
+from medtl.errors import MissingWeightsError
 from medtl.models.registry import get_spec
 
 WEIGHTS_FILE = "model.safetensors"
@@ -107,6 +108,26 @@ def cached_weights() -> list[dict]:
     return entries
 
 
+def cached_entry(name: str) -> tuple[dict, Path]:
+    """The `spec.json` of cached weights `name` and the path of its weights file, after checking both exist
+    (without reading the weights).
+
+    Example:
+        >>> info, path = cached_entry("synth-cxr-resnet18")  # doctest: +SKIP
+        >>> path.name                                         # doctest: +SKIP
+        'model.safetensors'
+    """
+    folder = weights_dir(name)
+    if not (folder / INFO_FILE).is_file():
+        known = sorted(w["name"] for w in cached_weights())
+        raise MissingWeightsError(f"medtl:{name}: no {INFO_FILE} in {folder}. Cached weights: {known or 'none'}; "
+                                  "add a checkpoint with `medtl weights import FILE --as NAME --backbone ARCH`.")
+    path = folder / WEIGHTS_FILE
+    if not path.is_file():
+        raise MissingWeightsError(f"medtl:{name}: {path} is missing.")
+    return json.loads((folder / INFO_FILE).read_text()), path
+
+
 def read_cached_weights(name: str) -> tuple[dict[str, torch.Tensor], dict]:
     """The state dict and `spec.json` of cached weights `name`, after checking the file's sha256.
 
@@ -115,17 +136,9 @@ def read_cached_weights(name: str) -> tuple[dict[str, torch.Tensor], dict]:
         >>> info["backbone"]                                         # doctest: +SKIP
         'resnet18'
     """
-    folder = weights_dir(name)
-    if not (folder / INFO_FILE).is_file():
-        known = sorted(w["name"] for w in cached_weights())
-        raise FileNotFoundError(f"medtl:{name}: no {INFO_FILE} in {folder}. Cached weights: {known or 'none'}; "
-                                "add a checkpoint with `medtl weights import FILE --as NAME --backbone ARCH`.")
-    info = json.loads((folder / INFO_FILE).read_text())
-    path = folder / WEIGHTS_FILE
-    if not path.is_file():
-        raise FileNotFoundError(f"medtl:{name}: {path} is missing.")
+    info, path = cached_entry(name)
     actual = file_sha256(path)
     if actual != info.get("sha256"):
-        raise ValueError(f"medtl:{name}: refused: sha256 of {path} is {actual}, but {folder / INFO_FILE} "
+        raise ValueError(f"medtl:{name}: refused: sha256 of {path} is {actual}, but {path.parent / INFO_FILE} "
                          f"records {info.get('sha256')}. The file changed after it was stored; store it again.")
     return load_file(path, device="cpu"), info

@@ -11,18 +11,11 @@ import torch
 from safetensors import SafetensorError
 from safetensors.torch import load_file
 
+from medtl.errors import UnsafeCheckpointError
+
 TORCH_SUFFIXES = (".pth", ".pt", ".ckpt", ".bin")
 CHECKPOINT_SUFFIXES = (*TORCH_SUFFIXES, ".safetensors")
 WRAPPER_KEYS = ("state_dict", "model")
-
-
-class UnsafeCheckpointError(ValueError):
-    """A checkpoint that needs arbitrary pickled Python objects to load, which medtl refuses to run.
-
-    Example:
-        >>> isinstance(UnsafeCheckpointError("x"), ValueError)
-        True
-    """
 
 
 @contextmanager

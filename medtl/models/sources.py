@@ -11,7 +11,8 @@ from pathlib import Path
 
 import torch
 
-from medtl.models.cache import medtl_home, read_cached_weights
+from medtl.errors import MissingWeightsError
+from medtl.models.cache import cached_entry, medtl_home, read_cached_weights
 from medtl.models.safe_load import load_checkpoint
 from medtl.models.spec import BackboneSpec
 from medtl.models.torchvision_2d import read_imagenet_weights
@@ -20,15 +21,6 @@ SOURCES = ("none", "imagenet", "medicalnet", "file", "medtl")
 _WITH_ARGUMENT = {"file": "file:PATH", "medtl": "medtl:NAME"}
 HF_PREFIX = "hf-hub:"
 CHECKPOINT_SUFFIXES = (".pth", ".pt", ".ckpt", ".bin", ".safetensors")
-
-
-class MissingWeightsError(FileNotFoundError):
-    """Pretrained weights that are not on this machine; the message says which file to put where.
-
-    Example:
-        >>> isinstance(MissingWeightsError("x"), FileNotFoundError)
-        True
-    """
 
 
 def parse_weights(spec: BackboneSpec, weights: str) -> tuple[str, str]:
@@ -65,6 +57,37 @@ def pretrained_file(spec: BackboneSpec, source: str) -> Path:
     return Path(torch.hub.get_dir()) / "checkpoints" / weights.file_name
 
 
+def locate_weights(spec: BackboneSpec, weights: str) -> Path | None:
+    """The file `weights` names for `spec` (None for "none"), after checking it is there: raises the error
+    `read_weights` would raise for a missing file or a cached entry of another backbone, without reading it.
+
+    Example:
+        >>> from medtl.models import get_spec
+        >>> locate_weights(get_spec("resnet18"), "none") is None
+        True
+        >>> locate_weights(get_spec("resnet18"), "file:/nowhere/w.pth")
+        Traceback (most recent call last):
+        ...
+        medtl.errors.MissingWeightsError: /nowhere/w.pth: no such checkpoint file
+    """
+    source, argument = parse_weights(spec, weights)
+    if source == "none":
+        return None
+    if source == "file":
+        path = Path(argument).expanduser()
+        if not path.is_file():
+            raise MissingWeightsError(f"{path}: no such checkpoint file")
+        return path
+    if source == "medtl":
+        info, path = cached_entry(argument)
+        _check_fits(spec, argument, info)
+        return path
+    path = pretrained_file(spec, source)
+    if not path.is_file():
+        raise MissingWeightsError(_missing_message(spec, source, path))
+    return path
+
+
 def read_weights(spec: BackboneSpec, weights: str) -> tuple[dict[str, torch.Tensor], str]:
     """The state dict `weights` names for `spec`, and a one-line description of where it came from.
 
@@ -80,10 +103,8 @@ def read_weights(spec: BackboneSpec, weights: str) -> tuple[dict[str, torch.Tens
         return load_checkpoint(path), f"file:{path}"
     if source == "medtl":
         return _read_medtl(spec, argument)
-    path = pretrained_file(spec, source)
+    path = locate_weights(spec, weights)
     published = spec.pretrained_for(source)
-    if not path.is_file():
-        raise MissingWeightsError(_missing_message(spec, source, path))
     where = f"{source} ({published.name}) from {path}"
     if spec.family in ("torchvision", "i3d"):
         return read_imagenet_weights(spec, path), where
@@ -115,10 +136,7 @@ def backbones_whose_weights_fit(spec: BackboneSpec) -> set[str]:
 
 def _read_medtl(spec: BackboneSpec, name: str) -> tuple[dict[str, torch.Tensor], str]:
     state, info = read_cached_weights(name)
-    fits = backbones_whose_weights_fit(spec)
-    if info.get("backbone") not in fits:
-        raise ValueError(f"medtl:{name} holds weights for backbone {info.get('backbone')!r}; "
-                         f"it must be one of {fits} to load into {spec.name}.")
+    _check_fits(spec, name, info)
     return state, f"medtl:{name} ({info['backbone']}, sha256 {info['sha256'][:12]})"
 
 
@@ -129,3 +147,10 @@ def _hf_cached_file(repo_id: str, file_name: str) -> Path:
     if isinstance(cached, str):
         return Path(cached)
     return Path(constants.HF_HUB_CACHE) / f"models--{repo_id.replace('/', '--')}" / "snapshots" / file_name
+
+
+def _check_fits(spec: BackboneSpec, name: str, info: dict) -> None:
+    fits = backbones_whose_weights_fit(spec)
+    if info.get("backbone") not in fits:
+        raise ValueError(f"medtl:{name} holds weights for backbone {info.get('backbone')!r}; "
+                         f"it must be one of {fits} to load into {spec.name}.")

@@ -7,6 +7,7 @@ from urllib.parse import urlparse
 import torch
 from torch import nn
 
+from medtl.errors import MissingExtraError
 from medtl.models.spec import BackboneSpec, PretrainedWeights
 
 TIMM_PREFIX = "timm:"
@@ -16,7 +17,7 @@ def _timm():
     try:
         import timm
     except ImportError as err:
-        raise ImportError("timm: backbones need the timm package (pip install timm).") from err
+        raise MissingExtraError("timm: backbones need the timm package: pip install 'medtl[timm]' (or pip install timm).") from err
     return timm
 
 

@@ -8,21 +8,13 @@ from collections.abc import Mapping
 import torch
 from torch import nn
 
+from medtl.errors import WeightMismatchError
 from medtl.models.adapt import adapt_input_conv
 from medtl.models.inflate import inflate_kernel
 from medtl.models.load_report import LoadReport
 from medtl.models.spec import BackboneSpec
 
 WRAPPER_PREFIXES = ("module.", "backbone.", "encoder.")
-
-
-class WeightMismatchError(ValueError):
-    """Checkpoint tensors that do not fit the backbone (outside the head and the first conv).
-
-    Example:
-        >>> isinstance(WeightMismatchError("x"), ValueError)
-        True
-    """
 
 
 def match_keys(state: Mapping[str, torch.Tensor], model_keys: set[str]) -> tuple[dict[str, str], list[str]]:

@@ -1,0 +1,225 @@
+"""The schema of a medtl config: every key with its type, default, allowed values and help, in one place.
+
+`ExperimentConfig` validates against it, `--set` values are read by each key's declared type, and
+`configs/defaults.yaml` is rendered from it (`python -m medtl.config_schema > medtl/configs/defaults.yaml`; a test
+checks that the two agree). A new allowed value is added to `CHOICES` only. pydantic does the validation; this
+module only declares the keys and renders them.
+
+Example:
+    >>> ExperimentSchema().train.epochs, CHOICES["explain.method"][0]
+    (5, 'auto')
+    >>> field_choices("cv.aggregate")
+    ('mean', 'max', 'noisy_or')
+"""
+from __future__ import annotations
+
+import textwrap
+from typing import Annotated, Any, Literal, Optional, Union
+
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, model_validator
+
+# The allowed values of every key that takes one of a fixed set, by dotted key.
+CHOICES: dict[str, tuple[str, ...]] = {
+    "task": ("classification", "segmentation"),
+    "data.layout": ("auto", "class-folders", "csv", "msd"),
+    "data.cache": ("memory", "disk"),
+    "transforms.intensity": ("percentile", "minmax", "none"),
+    "train.strategy": ("full", "linear_probe", "freeze_unfreeze"),
+    "train.optimizer": ("adamw", "sgd"),
+    "train.schedule": ("cosine", "onecycle", "constant"),
+    "train.imbalance": ("loss", "sampler", "none"),
+    "train.precision": ("auto", "bf16", "fp32"),
+    "seg.loss": ("dice_ce", "dice"),
+    "cv.aggregate": ("mean", "max", "noisy_or"),
+    "explain.method": ("auto", "gradcam", "gradcampp", "occlusion"),
+}
+DEVICE_PATTERN = r"auto|cpu|mps|cuda(:\d+)?"
+
+
+def field_choices(dotted: str) -> tuple[str, ...] | None:
+    """The allowed values of `dotted`, or None for a key that takes any value of its type."""
+    return CHOICES.get(dotted)
+
+
+def _text(value: Any) -> Any:
+    """YAML reads `positive_label: 1` or `name: 2024` as numbers; for a text key they mean the text."""
+    return str(value) if isinstance(value, (int, float)) and not isinstance(value, bool) else value
+
+
+Text = Annotated[str, BeforeValidator(_text)]
+Size = Annotated[list[Annotated[int, Field(ge=1)]], Field(min_length=2, max_length=3)]
+
+
+def _choice(dotted: str) -> Any:
+    return Literal[CHOICES[dotted]]  # type: ignore[valid-type]
+
+
+class _Section(BaseModel):
+    model_config = ConfigDict(extra="forbid", strict=True, validate_default=True)
+
+
+class DataSection(_Section):
+    root: Optional[Text] = Field(None, description="folder to scan")
+    layout: _choice("data.layout") = Field("auto", description="how the folder is read")
+    manifest: Optional[Text] = Field(None, description="CSV manifest for layout csv (default: <root>/cases.csv)")
+    positive_label: Optional[Text] = Field(
+        None, description="binary tasks: the positive class (default: the label that is not normal/negative)")
+    cache: _choice("data.cache") = Field(
+        "memory", description="preprocessed cases: memory (this run) or disk (mapped files reused across runs)")
+
+
+class ModelSection(_Section):
+    backbone: Text = Field("resnet18", description="see `medtl weights list`")
+    weights: Text = Field(
+        "none", description="none | imagenet | medicalnet | file:PATH | medtl:NAME | a .pth/.safetensors path")
+    allow_mismatch: bool = Field(False, description="accept shape-mismatched backbone weights (reported either way)")
+
+
+class TransformsSection(_Section):
+    input_size: Optional[Size] = Field(None, description="e.g. [224, 224]; default: the backbone's input size")
+    intensity: _choice("transforms.intensity") = Field(
+        "percentile", description="percentile maps the 0.5-99.5 percentiles to 0-1")
+    augment: bool = Field(True, description="random affine, contrast and noise while training")
+
+
+class TrainSection(_Section):
+    strategy: _choice("train.strategy") = Field(
+        "full", description="linear_probe trains the head on cached features; freeze_unfreeze trains the head "
+                            "first, then all layers at discriminative learning rates")
+    epochs: int = Field(5, ge=1)
+    head_epochs: int = Field(1, ge=0, description="freeze_unfreeze: epochs with a frozen backbone first")
+    batch_size: int = Field(16, ge=1)
+    lr: float = Field(0.001, gt=0)
+    weight_decay: float = Field(0.0001, ge=0)
+    warmup_epochs: int = Field(
+        0, ge=0, description="linear warm-up; with schedule onecycle, the rising part of the cycle")
+    optimizer: _choice("train.optimizer") = Field("adamw", description="sgd uses Nesterov momentum 0.9")
+    schedule: _choice("train.schedule") = Field(
+        "cosine", description="per step; cosine decays to 1% of lr, onecycle is torch's OneCycleLR")
+    layer_decay: Optional[float] = Field(
+        None, gt=0, le=1, description="strategy full: e.g. 0.75 gives the block n stages below the head "
+                                      "lr * 0.75^n")
+    imbalance: _choice("train.imbalance") = Field(
+        "loss", description="rare classes: class-weighted loss, balanced draws (sampler), or neither")
+    val_fraction: float = Field(
+        0.0, ge=0, lt=1, description="share of training patients held out (by patient, stratified) to validate "
+                                     "every epoch: val_auc (patient level) or val_dice; 0 = no validation")
+    select_best: bool = Field(True, description="with validation: keep the weights of the best validation epoch")
+    patience: Optional[int] = Field(
+        None, ge=1, description="with validation: stop after this many epochs without improvement (null: never)")
+    precision: _choice("train.precision") = Field(
+        "auto", description="auto is bf16 autocast on GPUs that have it, fp32 elsewhere")
+    channels_last: Optional[Union[bool, Literal["auto"]]] = Field(
+        None, description="null (auto: on for 2D models on CUDA) | true | false")
+    compile: bool = Field(False, description="torch.compile the model for training")
+    tensorboard: bool = Field(
+        False, description="log loss, lr and validation to <run>/tensorboard/ (needs the tensorboard package)")
+    device: str = Field("auto", pattern=f"^({DEVICE_PATTERN})$", description="auto | cpu | cuda | cuda:N | mps")
+    num_workers: Optional[int] = Field(
+        None, ge=0, description="DataLoader workers; null: chosen for the machine (GPU runs: up to 8; CPU: 0)")
+
+    @model_validator(mode="after")
+    def _consistent(self) -> "TrainSection":
+        if self.layer_decay is not None and self.strategy != "full":
+            raise ValueError(f"train.layer_decay applies to train.strategy full. Got strategy {self.strategy!r}.")
+        if self.patience is not None and self.val_fraction == 0:
+            raise ValueError("train.patience needs a validation split: set train.val_fraction, e.g. 0.2")
+        return self
+
+
+class SegSection(_Section):
+    patch_size: Optional[Size] = Field(
+        None, description="training patch in voxels, e.g. [64, 64, 32], also the sliding-window size at "
+                          "inference; null: train on whole volumes at transforms.input_size")
+    patches_per_volume: int = Field(
+        2, ge=1, description="random patches per volume and epoch (MONAI RandCropByPosNegLabeld)")
+    positive_fraction: float = Field(0.5, ge=0, le=1, description="share of those patches centred on a lesion voxel")
+    overlap: float = Field(0.25, ge=0, lt=1, description="sliding-window overlap at inference")
+    loss: _choice("seg.loss") = Field("dice_ce", description="dice_ce is Dice + cross-entropy")
+
+
+class CVSection(_Section):
+    folds: int = Field(5, ge=2)
+    aggregate: _choice("cv.aggregate") = Field("mean", description="image -> patient probability")
+
+
+class ExplainSection(_Section):
+    method: _choice("explain.method") = Field(
+        "gradcam", description="saliency method; auto picks the one measured best for the backbone")
+    cases: int = Field(6, ge=0, description="how many cases get saliency maps (highest-probability positives first)")
+    target_layer: Optional[Text] = Field(
+        None, description="module whose activations are explained; null or auto: the backbone's own")
+
+
+class PretrainSection(_Section):
+    name: Optional[Text] = Field(None, description="`medtl pretrain`: store the trained backbone as medtl:<name>")
+
+
+class ExperimentSchema(_Section):
+    """Every key medtl understands, with its default."""
+
+    name: Text = Field("experiment", description="run name; the default run folder is runs/<name>")
+    seed: int = Field(0, ge=0)
+    task: _choice("task") = Field("classification")
+    data: DataSection = Field(default_factory=DataSection)
+    model: ModelSection = Field(default_factory=ModelSection)
+    transforms: TransformsSection = Field(default_factory=TransformsSection)
+    train: TrainSection = Field(default_factory=TrainSection)
+    seg: SegSection = Field(default_factory=SegSection, description="task: segmentation")
+    cv: CVSection = Field(default_factory=CVSection)
+    explain: ExplainSection = Field(default_factory=ExplainSection)
+    pretrain: PretrainSection = Field(default_factory=PretrainSection)
+
+
+def find_field(dotted: str) -> tuple[type[BaseModel], str] | None:
+    """The model class holding `dotted` and the field's name there, or None for an unknown key.
+
+    Example:
+        >>> find_field("train.lr")[0].__name__, find_field("train.lrr")
+        ('TrainSection', None)
+    """
+    model: type[BaseModel] = ExperimentSchema
+    *sections, leaf = dotted.split(".")
+    for part in sections:
+        field = model.model_fields.get(part)
+        section = getattr(field, "annotation", None)
+        if not (isinstance(section, type) and issubclass(section, BaseModel)):
+            return None
+        model = section
+    return (model, leaf) if leaf in model.model_fields else None
+
+
+def render_defaults(width: int = 118, column: int = 32) -> str:
+    """configs/defaults.yaml: every key with its default, its allowed values and its help as a comment.
+
+    Example:
+        >>> "  method: gradcam" in render_defaults()
+        True
+    """
+    import yaml
+
+    lines = ["# Every key medtl understands, with its default. A config file overrides any subset of them.",
+             "# Rendered from medtl/config_schema.py (python -m medtl.config_schema); edit that file, not this one."]
+
+    def emit(model: type[BaseModel], instance: BaseModel, indent: str, prefix: str) -> None:
+        for key, field in model.model_fields.items():
+            value = getattr(instance, key)
+            choices = CHOICES.get(prefix + key)
+            help_text = " | ".join(choices) + (f": {field.description}" if field.description else "") \
+                if choices else (field.description or "")
+            if isinstance(value, BaseModel):
+                head, help_text = f"{indent}{key}:", field.description or ""
+            else:
+                head = f"{indent}{key}: {yaml.safe_dump(value, default_flow_style=True).strip().removesuffix('...').strip()}"
+            wrapped = textwrap.wrap(help_text, width - column - 2) or [""]
+            lines.append(f"{head:<{column}}# {wrapped[0]}".rstrip() if help_text else head)
+            lines.extend(f"{'':<{column}}# {rest}" for rest in wrapped[1:])
+            if isinstance(value, BaseModel):
+                emit(type(value), value, indent + "  ", f"{prefix}{key}.")
+
+    emit(ExperimentSchema, ExperimentSchema(), "", "")
+    return "\n".join(lines) + "\n"
+
+
+if __name__ == "__main__":
+    print(render_defaults(), end="")
