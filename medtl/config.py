@@ -11,12 +11,13 @@ import difflib
 import re
 import typing
 from pathlib import Path
-from typing import Any
+from typing import Any, Union
 
 import yaml
 from pydantic import BaseModel, ValidationError
 
-from medtl.config_schema import CHOICES, ExperimentSchema, find_field
+from medtl.config_choices import CHOICES
+from medtl.config_schema import ExperimentSchema, find_field
 from medtl.errors import ConfigError
 
 CONFIG_DIR = Path(__file__).parent / "configs"
@@ -46,6 +47,9 @@ def read_yaml(text: str) -> Any:
     return yaml.load(text, Loader=_Loader)
 
 
+ConfigLike = Union[str, Path, "ExperimentConfig", dict]
+
+
 class ExperimentConfig:
     """A nested configuration with dotted access (`cfg["train.epochs"]`), validated against the schema of
     `medtl.config_schema` (`configs/defaults.yaml` lists every key with its default).
@@ -70,6 +74,22 @@ class ExperimentConfig:
     def from_dict(cls, user: dict[str, Any], source: str = "<dict>") -> "ExperimentConfig":
         """Validate `user` (any subset of the keys) and fill in every default."""
         return cls(validate(user, source), source)
+
+    @classmethod
+    def load(cls, config: ConfigLike, overrides: list[str] | tuple[str, ...] = ()) -> "ExperimentConfig":
+        """A config from a YAML path, a dict of keys or an `ExperimentConfig`, with `--set` overrides applied.
+
+        Example:
+            >>> ExperimentConfig.load("configs/demo_xray.yaml", ["seed=1"])["seed"]
+            1
+        """
+        if isinstance(config, ExperimentConfig):
+            cfg = config
+        elif isinstance(config, dict):
+            cfg = cls.from_dict(config)
+        else:
+            cfg = cls.from_yaml(config)
+        return cfg.with_overrides(list(overrides)) if overrides else cfg
 
     @classmethod
     def packaged(cls, name: str) -> "ExperimentConfig":

@@ -2,14 +2,12 @@
 
 `ExperimentConfig` validates against it, `--set` values are read by each key's declared type, and
 `configs/defaults.yaml` is rendered from it (`python -m medtl.config_schema > medtl/configs/defaults.yaml`; a test
-checks that the two agree). A new allowed value is added to `CHOICES` only. pydantic does the validation; this
-module only declares the keys and renders them.
+checks that the two agree). A new allowed value is added to `medtl.config_choices.CHOICES` only. pydantic does
+the validation; this module only declares the keys and renders them.
 
 Example:
     >>> ExperimentSchema().train.epochs, CHOICES["explain.method"][0]
     (5, 'auto')
-    >>> field_choices("cv.aggregate")
-    ('mean', 'max', 'noisy_or')
 """
 from __future__ import annotations
 
@@ -18,27 +16,9 @@ from typing import Annotated, Any, Literal, Optional, Union
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, model_validator
 
-# The allowed values of every key that takes one of a fixed set, by dotted key.
-CHOICES: dict[str, tuple[str, ...]] = {
-    "task": ("classification", "segmentation"),
-    "data.layout": ("auto", "class-folders", "csv", "msd"),
-    "data.cache": ("memory", "disk"),
-    "transforms.intensity": ("percentile", "minmax", "none"),
-    "train.strategy": ("full", "linear_probe", "freeze_unfreeze"),
-    "train.optimizer": ("adamw", "sgd"),
-    "train.schedule": ("cosine", "onecycle", "constant"),
-    "train.imbalance": ("loss", "sampler", "none"),
-    "train.precision": ("auto", "bf16", "fp32"),
-    "seg.loss": ("dice_ce", "dice"),
-    "cv.aggregate": ("mean", "max", "noisy_or"),
-    "explain.method": ("auto", "gradcam", "gradcampp", "occlusion"),
-}
+from medtl.config_choices import CHOICES
+
 DEVICE_PATTERN = r"auto|cpu|mps|cuda(:\d+)?"
-
-
-def field_choices(dotted: str) -> tuple[str, ...] | None:
-    """The allowed values of `dotted`, or None for a key that takes any value of its type."""
-    return CHOICES.get(dotted)
 
 
 def _text(value: Any) -> Any:

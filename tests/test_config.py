@@ -1,7 +1,8 @@
 import pytest
 
 from medtl.config import CONFIG_DIR, ExperimentConfig
-from medtl.config_schema import CHOICES, render_defaults
+from medtl.config_choices import CHOICES
+from medtl.config_schema import render_defaults
 from medtl.errors import ConfigError, MissingWeightsError
 from medtl.preflight import check_ready
 

@@ -1,5 +1,4 @@
 """cv_summary.json content and table, and `medtl compare` on two hand-made run folders."""
-import argparse
 import json
 
 import numpy as np
@@ -7,7 +6,7 @@ import pandas as pd
 import pytest
 from sklearn.metrics import roc_auc_score
 
-from medtl.cli import compare as compare_cli
+from medtl.cli.main import main
 from medtl.evaluate import (Splits, aggregate, compare_runs, delong_auc_ci, delong_paired_test, format_summary,
                             summarize_cv)
 
@@ -30,14 +29,6 @@ def _predictions(separation: float, seed: int = 0, n_patients: int = 40, classes
             rows.append({"case_id": f"P{p:02d}-{i}", "patient_id": f"P{p:02d}", "fold": p % folds,
                          "label": classes[y], "y_true": y, **{f"p_{c}": float(v) for c, v in zip(classes, probs)}})
     return pd.DataFrame(rows)
-
-
-def main(argv: list[str]) -> int:
-    """`medtl compare ...` through its own parser (the sub-command as `medtl.cli.main` registers it)."""
-    parser = argparse.ArgumentParser(prog="medtl")
-    compare_cli.add_parser(parser.add_subparsers(dest="command", required=True))
-    args = parser.parse_args(argv)
-    return args.func(args)
 
 
 def _run(folder, pred: pd.DataFrame, folds: int = 4):
@@ -143,7 +134,7 @@ def test_compare_refuses_runs_with_different_splits(tmp_path, capsys):
     payload["folds"][0], payload["folds"][1] = payload["folds"][0][1:], payload["folds"][1] + payload["folds"][0][:1]
     (run_b / "splits.json").write_text(json.dumps(payload))
     out = tmp_path / "cmp.json"
-    assert main(["compare", str(run_a), str(run_b), "--out", str(out)]) == 2
+    assert main(["compare", str(run_a), str(run_b), "--out", str(out)]) == 1
     err = capsys.readouterr().err
     assert "different patient folds" in err and "'P00'" in err
     assert not out.exists()

@@ -67,24 +67,24 @@ def test_cv_run_calls_patients_at_its_own_threshold_and_says_it_is_an_ensemble(c
 
 
 def test_a_folder_that_is_no_model_is_refused_with_what_was_expected(cv_run, tmp_path, capsys):
-    assert main(["predict", str(tmp_path), str(cv_run["new"])]) == 2
+    assert main(["predict", str(tmp_path), str(cv_run["new"])]) == 1
     err = capsys.readouterr().err
     assert "expected a `medtl train` run folder" in err and "fold_<k>/model.safetensors" in err
     (tmp_path / "model.safetensors").write_bytes(b"")
-    assert main(["predict", str(tmp_path / "model.safetensors"), str(cv_run["new"])]) == 2
+    assert main(["predict", str(tmp_path / "model.safetensors"), str(cv_run["new"])]) == 1
     assert "model.json is missing beside it" in capsys.readouterr().err
     assert not any(tmp_path.glob("predict-*"))
 
 
 def test_output_is_not_overwritten_without_the_flag(cv_run, capsys):
     before = (cv_run["out"] / "predictions.csv").read_text()
-    assert main(["predict", str(cv_run["run"]), str(cv_run["new"]), "--out", str(cv_run["out"])]) == 2
+    assert main(["predict", str(cv_run["run"]), str(cv_run["new"]), "--out", str(cv_run["out"])]) == 1
     assert "--overwrite" in capsys.readouterr().err
     assert (cv_run["out"] / "predictions.csv").read_text() == before
 
 
 def test_data_without_images_is_refused(cv_run, tmp_path, capsys):
     (tmp_path / "notes.txt").write_text("no images here")
-    assert main(["predict", str(cv_run["run"]), str(tmp_path), "--out", str(cv_run["root"] / "none")]) == 2
+    assert main(["predict", str(cv_run["run"]), str(tmp_path), "--out", str(cv_run["root"] / "none")]) == 1
     assert "no readable image to predict" in capsys.readouterr().err
     assert not (cv_run["root"] / "none").exists()

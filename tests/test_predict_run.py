@@ -1,4 +1,4 @@
-"""`medtl.predict` with a `medtl train` run on new folders: ids, predictions, patient aggregation, report, privacy."""
+"""`medtl.run_predict` with a `medtl train` run on new folders: ids, predictions, patient aggregation, report, privacy."""
 from __future__ import annotations
 
 import json
@@ -44,7 +44,7 @@ def trained(tmp_path_factory):
         del ds.PatientID  # an export without ids: the patient folder names the patient
         ds.save_as(new / "walk-in" / path.name)
     names = {str(pydicom.dcmread(p).PatientName) for p in new.rglob("*.dcm")}
-    result = medtl.predict(root / "run", new, progress=False)
+    result = medtl.run_predict(root / "run", new, progress=False)
     return {"root": root, "run": root / "run", "new": new, "clf": clf, "result": result, "names": names,
             "labelled": data}
 
@@ -115,15 +115,15 @@ def test_existing_output_is_kept_without_overwrite(trained):
     out = trained["result"].out
     before = (out / "predictions.csv").read_text()
     with pytest.raises(FileExistsError, match="--overwrite"):
-        medtl.predict(trained["run"], trained["new"], progress=False)
+        medtl.run_predict(trained["run"], trained["new"], progress=False)
     assert (out / "predictions.csv").read_text() == before
     with pytest.raises(ValueError, match="holds the model"):
-        medtl.predict(trained["run"], trained["new"], out=trained["run"], overwrite=True, progress=False)
+        medtl.run_predict(trained["run"], trained["new"], out=trained["run"], overwrite=True, progress=False)
     assert (trained["run"] / "model.safetensors").is_file()
 
 
 def test_model_file_path_and_overwrite_give_the_same_predictions(trained):
-    again = medtl.predict(trained["run"] / "model.safetensors", trained["new"], out=trained["result"].out,
+    again = medtl.run_predict(trained["run"] / "model.safetensors", trained["new"], out=trained["result"].out,
                           overwrite=True, cases=0, progress=False)
     pd.testing.assert_frame_equal(again.predictions, trained["result"].predictions)
     assert not (again.out / "explain").exists()
@@ -131,7 +131,7 @@ def test_model_file_path_and_overwrite_give_the_same_predictions(trained):
 
 def test_labelled_manifest_shows_auc_and_pseudonyms(trained):
     manifest = trained["labelled"] / "cases.csv"
-    result = medtl.predict(trained["run"], manifest, out=trained["root"] / "labelled", cases=0,
+    result = medtl.run_predict(trained["run"], manifest, out=trained["root"] / "labelled", cases=0,
                            pseudonymize_key="site-key", progress=False)
     assert {"label", "y_true"} <= set(result.predictions.columns)
     summary = json.loads((result.out / "predict_summary.json").read_text())
@@ -149,7 +149,7 @@ def test_manifest_without_label_column_predicts_without_metrics(trained):
     cases = pd.read_csv(trained["labelled"] / "cases.csv", dtype=str)
     cases["path"] = [str(trained["labelled"] / p) for p in cases["path"]]
     cases[["path", "patient_id"]].head(4).to_csv(manifest, index=False)
-    result = medtl.predict(trained["run"], manifest, cases=0, progress=False)
+    result = medtl.run_predict(trained["run"], manifest, cases=0, progress=False)
     assert result.out == trained["run"] / "predict-unlabelled"
     assert list(result.predictions.columns) == ["case_id", "patient_id", "p_normal", "p_nodule"]
     assert set(result.patients["patient_id"]) == set(cases["patient_id"].head(4))
@@ -161,5 +161,5 @@ def test_weights_that_do_not_fit_their_description_are_refused_before_writing(tr
         shutil.copy(trained["run"] / name, tmp_path / name)
     (tmp_path / "model.json").write_text(json.dumps({"backbone": "resnet18", "classes": ["a", "b", "c"]}))
     with pytest.raises(ValueError, match="model.safetensors: does not fit a resnet18 with 3 classes"):
-        medtl.predict(tmp_path, trained["new"], progress=False)
+        medtl.run_predict(tmp_path, trained["new"], progress=False)
     assert not (tmp_path / "predict-new").exists()

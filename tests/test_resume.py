@@ -42,7 +42,7 @@ def test_killed_run_resumes_to_the_same_weights(tmp_path):
     assert not (tmp_path / "killed" / "fold_0" / "model.safetensors").exists()
 
     refused = subprocess.run(cv_command(data, tmp_path / "killed"), env=env, capture_output=True, text=True)
-    assert refused.returncode == 2 and "--overwrite" in refused.stderr  # never overwritten silently
+    assert refused.returncode == 1 and "--overwrite" in refused.stderr  # never overwritten silently
     subprocess.run(cv_command(data, tmp_path / "killed", "--resume"), check=True, env=env, capture_output=True)
     for fold in (0, 1):
         a = load_file(tmp_path / "straight" / f"fold_{fold}" / "model.safetensors")

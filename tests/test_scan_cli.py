@@ -51,7 +51,7 @@ def test_scan_lists_every_problem_and_keeps_good_cases(messy: Path, tmp_path: Pa
 def test_scan_refuses_to_overwrite_out_unless_asked(messy: Path, tmp_path: Path, capsys) -> None:
     out = tmp_path / "cases.csv"
     out.write_text("keep me")
-    assert main(["scan", str(messy), "--out", str(out)]) == 2
+    assert main(["scan", str(messy), "--out", str(out)]) == 1
     assert "--overwrite" in capsys.readouterr().err and out.read_text() == "keep me"
     assert main(["scan", str(messy), "--out", str(out), "--overwrite"]) == 0
     assert len(CaseTable.from_csv(out)) == 5
@@ -59,5 +59,5 @@ def test_scan_refuses_to_overwrite_out_unless_asked(messy: Path, tmp_path: Path,
 
 def test_scan_layout_error_names_the_missing_manifest(tmp_path: Path, capsys) -> None:
     write_png(tmp_path / "normal" / "a.png", seed=1)
-    assert main(["scan", str(tmp_path), "--layout", "csv"]) == 2
+    assert main(["scan", str(tmp_path), "--layout", "csv"]) == 1
     assert str(tmp_path / "cases.csv") in capsys.readouterr().err

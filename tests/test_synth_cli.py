@@ -31,7 +31,7 @@ def test_synth_mri_dicom_series(tmp_path: Path, capsys: pytest.CaptureFixture[st
 
 def test_synth_refuses_a_folder_with_other_files(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     (tmp_path / "thesis.docx").write_text("draft")
-    assert main(["synth", "xray", str(tmp_path), "--patients", "2", "--size", "32"]) == 2
+    assert main(["synth", "xray", str(tmp_path), "--patients", "2", "--size", "32"]) == 1
     assert "thesis.docx" in capsys.readouterr().err
     assert [p.name for p in tmp_path.iterdir()] == ["thesis.docx"]
 

@@ -3,12 +3,12 @@ from __future__ import annotations
 
 import argparse
 import json
-import sys
+import logging
 from pathlib import Path
 
-from medtl.evaluate.aggregate import HOW
-from medtl.evaluate.compare import compare_runs
-from medtl.evaluate.tables import format_comparison
+from medtl.config_choices import CHOICES
+
+log = logging.getLogger(__name__)
 
 
 def add_parser(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParser:
@@ -28,7 +28,7 @@ def add_parser(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParse
     parser.add_argument("run_b", type=Path, metavar="RUN_B", help="second run folder (same splits.json)")
     parser.add_argument("--out", type=Path, default=None,
                         help="JSON file to write (default: RUN_A/compare_<name of RUN_B>.json)")
-    parser.add_argument("--aggregate", choices=HOW, default=None,
+    parser.add_argument("--aggregate", choices=CHOICES["cv.aggregate"], default=None,
                         help="image -> patient probability (default: as recorded in RUN_A/cv_summary.json, else mean)")
     parser.add_argument("--n-boot", type=int, default=2000, help="bootstrap resamples (default 2000)")
     parser.add_argument("--seed", type=int, default=0, help="bootstrap seed (default 0)")
@@ -37,15 +37,13 @@ def add_parser(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParse
 
 
 def run(args: argparse.Namespace) -> int:
-    """Print the comparison table and write it as JSON; returns 2 (with the reason on stderr) when refused."""
-    try:
-        result = compare_runs(args.run_a, args.run_b, aggregate_how=args.aggregate, n_boot=args.n_boot,
-                              seed=args.seed)
-    except ValueError as err:
-        print(f"medtl compare: {err}", file=sys.stderr)
-        return 2
+    """Print the comparison table and write it as JSON (runs made on different splits are refused)."""
+    from medtl.evaluate.compare import compare_runs
+    from medtl.evaluate.tables import format_comparison
+
+    result = compare_runs(args.run_a, args.run_b, aggregate_how=args.aggregate, n_boot=args.n_boot, seed=args.seed)
     out = args.out or args.run_a / f"compare_{args.run_b.resolve().name}.json"
     out.write_text(json.dumps(result, indent=2) + "\n")
     print(format_comparison(result))
-    print(f"\nwrote {out}")
+    log.info(f"wrote {out}")
     return 0

@@ -2,8 +2,11 @@
 from __future__ import annotations
 
 import argparse
+import logging
 
-from medtl.cli.common import add_config_arguments, load_config
+from medtl.cli.common import add_config_arguments
+
+log = logging.getLogger(__name__)
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
@@ -18,15 +21,12 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from medtl.engine.baseline import run_with_scratch_baseline
-    from medtl.engine.cv import run_cv
+    from medtl.api import run_cv
 
-    cfg = load_config(args)
-    out = args.out or f"runs/{cfg['name']}"
-    if args.baseline == "scratch":
-        result, scratch, _ = run_with_scratch_baseline(cfg, out, overwrite=args.overwrite)
-        print(f"{cfg['model.weights']}: {result.headline}\nscratch: {scratch.headline}\nrun folder: {result.run_dir}")
-        return 0
-    result = run_cv(cfg, out, overwrite=args.overwrite, resume=args.resume)
+    result = run_cv(args.config, args.out, overrides=args.overrides, overwrite=args.overwrite, resume=args.resume,
+                    baseline=args.baseline, progress=args.progress)
     print(f"{result.headline}   run folder: {result.run_dir}")
+    if args.baseline:
+        log.info(f"from scratch: {result.run_dir}/baseline_scratch; comparison: "
+                 f"{result.run_dir}/compare_baseline_scratch.json")
     return 0

@@ -18,11 +18,12 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from medtl.engine.lr_find import run_lr_find
+    from medtl.api import default_out, run_lr_find
 
     cfg = load_config(args)
-    out = args.out or f"runs/{cfg['name']}_lr_find"
-    result = run_lr_find(cfg, out, start_lr=args.start_lr, end_lr=args.end_lr, steps=args.steps)
+    out = args.out or default_out(cfg, "lr_find")
+    result = run_lr_find(cfg, out, start_lr=args.start_lr, end_lr=args.end_lr, steps=args.steps,
+                         progress=args.progress)
     print(f"swept {len(result.lrs)} steps from lr {result.lrs[0]:.1e} to {result.lrs[-1]:.1e}; suggested lr "
           f"{result.suggestion:.1e} (steepest descent; minimum loss / 10: {result.min_loss_lr:.1e}). "
           f"Use it with --set train.lr={result.suggestion:.1e}. Curve: {out}/lr_find.png, {out}/lr_find.csv")

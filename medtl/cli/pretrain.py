@@ -2,8 +2,11 @@
 from __future__ import annotations
 
 import argparse
+import logging
 
-from medtl.cli.common import add_config_arguments, load_config
+from medtl.cli.common import add_config_arguments
+
+log = logging.getLogger(__name__)
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
@@ -15,8 +18,9 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from medtl.engine.pretrain import pretrain
+    from medtl.api import run_pretrain
 
-    path = pretrain(load_config(args), name=args.name, overwrite=args.overwrite)
-    print(f"stored {path}")
+    path = run_pretrain(args.config, overrides=args.overrides, name=args.name, overwrite=args.overwrite,
+                        progress=args.progress)
+    log.info(f"stored {path}")
     return 0

@@ -5,8 +5,7 @@ import argparse
 import sys
 from pathlib import Path
 
-from medtl.data.scan import LAYOUTS, scan_folder
-from medtl.data.summary import summarize
+from medtl.config_choices import CHOICES
 
 
 def add_parser(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParser:
@@ -22,7 +21,7 @@ def add_parser(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParse
         description="Scan a dataset folder into a case table, print a summary and every problem found "
                     "(the exit code is 0 even when problems are listed).")
     parser.add_argument("root", help="dataset folder")
-    parser.add_argument("--layout", choices=LAYOUTS, default="auto",
+    parser.add_argument("--layout", choices=CHOICES["data.layout"], default="auto",
                         help="auto: msd if ROOT/dataset.json, csv if ROOT/cases.csv, else class folders")
     parser.add_argument("--manifest", help="CSV with columns path (or image), label, [patient_id], [mask]")
     parser.add_argument("--out", help="write the case table to this CSV")
@@ -32,7 +31,7 @@ def add_parser(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParse
 
 
 def run(args: argparse.Namespace) -> int:
-    """Scan, print the summary, write the table when asked; 2 on a layout error or a refused overwrite.
+    """Scan, print the summary, write the table when asked; 1 on a layout error or a refused overwrite.
 
     Example:
         >>> args = argparse.Namespace(root="data", layout="auto", manifest=None, out=None, overwrite=False)
@@ -41,12 +40,15 @@ def run(args: argparse.Namespace) -> int:
     """
     if args.out and Path(args.out).exists() and not args.overwrite:
         print(f"medtl scan: {args.out} exists; pass --overwrite to replace it", file=sys.stderr)
-        return 2
+        return 1
+    from medtl.data.scan import scan_folder
+    from medtl.data.summary import summarize
+
     try:
         table = scan_folder(args.root, layout=args.layout, manifest=args.manifest)
     except ValueError as err:
         print(f"medtl scan: {err}", file=sys.stderr)
-        return 2
+        return 1
     print(summarize(table))
     if args.out:
         print(f"wrote {table.to_csv(args.out)}")

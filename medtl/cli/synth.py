@@ -2,12 +2,7 @@
 from __future__ import annotations
 
 import argparse
-import sys
 from pathlib import Path
-
-import pandas as pd
-
-from medtl.synth import make_mri, make_xray
 
 
 def add_parser(subparsers: argparse._SubParsersAction) -> None:
@@ -41,8 +36,8 @@ def _add_common(parser: argparse.ArgumentParser, default_patients: int, formats:
 
 
 def run(args: argparse.Namespace) -> int:
-    """Write the cohort and print images and patients per label; 2 (with the reason) on bad arguments or a
-    folder that holds other files.
+    """Write the cohort and print images and patients per label (bad arguments or a folder that holds other
+    files raise, and `medtl` reports them).
 
     Example:
         >>> import tempfile
@@ -52,15 +47,12 @@ def run(args: argparse.Namespace) -> int:
         wrote ...
         0
     """
-    try:
-        if args.kind == "xray":
-            out = make_xray(args.out, patients=args.patients, seed=args.seed, size=args.size, fmt=args.fmt,
-                            task=args.task)
-        else:
-            out = make_mri(args.out, patients=args.patients, seed=args.seed, fmt=args.fmt, oblique=args.oblique)
-    except (ValueError, FileExistsError) as err:
-        print(f"medtl synth: {err}", file=sys.stderr)
-        return 2
+    import pandas as pd
+
+    from medtl.api import run_synth
+
+    options = {"size": args.size, "task": args.task} if args.kind == "xray" else {"oblique": args.oblique}
+    out = run_synth(args.kind, args.out, patients=args.patients, seed=args.seed, fmt=args.fmt, **options)
     cases = pd.read_csv(out / "cases.csv", dtype=str)
     noun = "images" if args.kind == "xray" else "volumes"
     print(f"wrote {len(cases)} {noun} of {cases['patient_id'].nunique()} patients ({args.fmt}) to {out}")

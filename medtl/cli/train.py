@@ -19,12 +19,12 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    from medtl.api import default_out, run_train
     from medtl.engine.distributed import is_main_process
-    from medtl.engine.train_run import run_train
 
     cfg = load_config(args)
-    out = args.out or f"runs/{cfg['name']}_final"
-    clf = run_train(cfg, out, overwrite=args.overwrite, resume=args.resume)
+    out = args.out or default_out(cfg, "train")
+    clf = run_train(cfg, out, overwrite=args.overwrite, resume=args.resume, progress=args.progress)
     if is_main_process():
         print(f"trained {cfg['model.backbone']} on classes {clf.classes_}; final loss "
               f"{clf.history_['loss'].iloc[-1]:.3f}; model in {out}/model.safetensors")

@@ -5,12 +5,6 @@ from __future__ import annotations
 import argparse
 import sys
 
-from medtl.models import cached_weights, fetch_weights, get_spec, list_backbones, medtl_home, store_weights
-from medtl.models.registry import build_backbone
-from medtl.models.safe_load import CHECKPOINT_SUFFIXES, load_checkpoint
-from medtl.models.sources import backbones_whose_weights_fit, pretrained_file
-from medtl.models.weights import load_weights
-
 
 def add_parser(subparsers: argparse._SubParsersAction) -> None:
     """Register `medtl weights list|import|fetch`.
@@ -25,7 +19,7 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     actions = parser.add_subparsers(dest="action", required=True)
     actions.add_parser("list", help="every backbone x source, whether it is on this machine, and where from")
     imported = actions.add_parser("import", help="add a checkpoint to medtl's cache after a test load")
-    imported.add_argument("file", help=f"checkpoint ({', '.join(CHECKPOINT_SUFFIXES)})")
+    imported.add_argument("file", help="checkpoint (.pth, .pt, .ckpt, .bin, .safetensors)")
     imported.add_argument("--as", dest="name", required=True, help="cache name, used as weights='medtl:NAME'")
     imported.add_argument("--backbone", required=True, help="registry name of the architecture")
     imported.add_argument("--description", default="", help="stored in spec.json")
@@ -43,6 +37,8 @@ def run(args: argparse.Namespace) -> int:
         >>> run(argparse.Namespace(action="list"))  # doctest: +SKIP
         0
     """
+    from medtl.models import fetch_weights
+
     try:
         if args.action == "list":
             print(weights_table())
@@ -64,6 +60,10 @@ def weights_table() -> str:
         >>> print(weights_table().splitlines()[0])  # doctest: +SKIP
         backbone          weights      offline  read from
     """
+    from medtl.models import cached_weights, get_spec, list_backbones, medtl_home
+    from medtl.models.safe_load import CHECKPOINT_SUFFIXES
+    from medtl.models.sources import backbones_whose_weights_fit, pretrained_file
+
     cached = cached_weights()
     rows = [("backbone", "weights", "offline", "read from")]
     terms: dict[tuple[str, str], list[str]] = {}
@@ -99,6 +99,11 @@ def import_checkpoint(file: str, name: str, backbone: str, description: str = ""
     Example:
         >>> print(import_checkpoint("ckpt.pth", "chest", "resnet18"))  # doctest: +SKIP
     """
+    from medtl.models import get_spec, store_weights
+    from medtl.models.registry import build_backbone
+    from medtl.models.safe_load import load_checkpoint
+    from medtl.models.weights import load_weights
+
     spec = get_spec(backbone)
     model = build_backbone(spec, spec.in_chans, num_classes=2)
     report = load_weights(model, load_checkpoint(file), spec, f"file:{file}")

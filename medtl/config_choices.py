@@ -1,0 +1,25 @@
+"""The allowed values of every config key that takes one of a fixed set: the one place to add a value.
+
+Kept apart from the schema (and free of imports) so that the command line can offer them as choices without
+loading pydantic.
+
+Example:
+    >>> CHOICES["cv.aggregate"]
+    ('mean', 'max', 'noisy_or')
+"""
+from __future__ import annotations
+
+CHOICES: dict[str, tuple[str, ...]] = {
+    "task": ("classification", "segmentation"),
+    "data.layout": ("auto", "class-folders", "csv", "msd"),
+    "data.cache": ("memory", "disk"),
+    "transforms.intensity": ("percentile", "minmax", "none"),
+    "train.strategy": ("full", "linear_probe", "freeze_unfreeze"),
+    "train.optimizer": ("adamw", "sgd"),
+    "train.schedule": ("cosine", "onecycle", "constant"),
+    "train.imbalance": ("loss", "sampler", "none"),
+    "train.precision": ("auto", "bf16", "fp32"),
+    "seg.loss": ("dice_ce", "dice"),
+    "cv.aggregate": ("mean", "max", "noisy_or"),
+    "explain.method": ("auto", "gradcam", "gradcampp", "occlusion"),
+}
