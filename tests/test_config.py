@@ -126,3 +126,17 @@ def test_missing_weights_and_data_fail_before_anything_is_built(tmp_path, monkey
     with pytest.raises(ConfigError, match="is not a folder"):
         check_ready(ExperimentConfig.from_dict({"data": {"root": str(tmp_path / "none")}}))
     check_ready(ExperimentConfig.from_dict({"data": {"root": str(tmp_path)}}))
+
+
+@pytest.mark.gpu
+def test_default_device_and_precision_train_in_bf16_on_a_gpu():
+    import torch
+
+    from medtl.engine.settings import TrainSettings, autocast_for
+
+    settings = TrainSettings.from_config(ExperimentConfig.from_dict({}))
+    assert settings.torch_device.type == "cuda"
+    layer = torch.nn.Linear(4, 4).to(settings.torch_device)
+    with autocast_for(settings.torch_device, settings.precision):
+        out = layer(torch.randn(2, 4, device=settings.torch_device))
+    assert out.dtype == (torch.bfloat16 if torch.cuda.is_bf16_supported() else torch.float32)

@@ -4,6 +4,7 @@ import re
 import numpy as np
 import pandas as pd
 import torch
+from torch import nn
 
 from medtl.cli.main import main
 from medtl.engine.lr_find import lr_find, suggest
@@ -58,3 +59,22 @@ def test_cli_writes_a_monotone_csv_and_a_plot_and_prints_the_suggestion(tmp_path
     assert (tmp_path / "lr" / "lr_find.png").read_bytes()[:4] == b"\x89PNG"
     suggested = float(re.search(r"--set train\.lr=(\d\.\de[+-]\d+)", capsys.readouterr().out).group(1))
     assert curve["lr"].min() * 0.95 <= suggested <= curve["lr"].max() * 1.05
+
+
+def test_monai_learning_rate_finder_would_measure_a_different_run():
+    """Why `medtl.engine.lr_find` does not delegate to MONAI's finder (see its module docstring)."""
+    from monai.optimizers import LearningRateFinder
+
+    torch.manual_seed(0)
+    backbone = nn.Sequential(nn.Linear(8, 16), nn.BatchNorm1d(16), nn.ReLU())
+    model = nn.Sequential(backbone, nn.Linear(16, 2))
+    backbone.eval()  # a frozen backbone, as in the first phase of freeze_unfreeze
+    before = backbone[1].running_mean.clone()
+    optimizer = torch.optim.SGD([{"params": backbone.parameters(), "lr": 1e-4},
+                                 {"params": model[1].parameters(), "lr": 1e-3}])
+    loader = torch.utils.data.DataLoader([{"image": torch.randn(8), "label": i % 2} for i in range(64)], batch_size=16)
+    finder = LearningRateFinder(model, optimizer, nn.CrossEntropyLoss(), device="cpu")
+    finder.range_test(loader, start_lr=1e-5, end_lr=1.0, num_iter=10, auto_reset=False,
+                      image_extractor=lambda b: b["image"], label_extractor=lambda b: b["label"])
+    assert optimizer.param_groups[0]["lr"] == optimizer.param_groups[1]["lr"]  # the 0.1 ratio is gone
+    assert not torch.equal(backbone[1].running_mean, before)  # the frozen backbone's statistics moved

@@ -2,7 +2,13 @@
 few steps while the learning rate grows exponentially, record the loss, stop when it diverges, and suggest the
 rate where the loss falls fastest.
 
-Written by hand: neither torch, MONAI nor timm ships a range test.
+Written by hand rather than on `monai.optimizers.LearningRateFinder`, which measures a different run than the
+one medtl trains (checked in tests/test_engine_lr_find.py): it sets every parameter group to the same rate, so
+layer-wise decay and discriminative rates collapse to a ratio of 1.0; it calls `model.train()` on every batch,
+so a frozen backbone's BatchNorm statistics move during a freeze_unfreeze or linear_probe sweep; it has no
+bf16 autocast (apex AMP only); and a NaN loss does not stop it (20 of 20 steps recorded). Here each group keeps
+its ratio, the strategy's train/eval modes and the configured precision apply, and a non-finite loss ends the
+sweep.
 """
 from __future__ import annotations
 
