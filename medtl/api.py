@@ -86,13 +86,13 @@ def run_cv(config: ConfigLike, out: str | Path | None = None, *, overrides: Sequ
         >>> result.pooled_auc                                            # doctest: +SKIP
         0.87
     """
+    if baseline not in (None, "scratch"):
+        raise ValueError(f"baseline must be None or 'scratch'. Got {baseline!r} instead.")
+    cfg = _ready(config, overrides, needs_data=table is None)  # before torch and the engine are imported
+    out = out or default_out(cfg, "cv")
     from medtl.engine.baseline import run_with_scratch_baseline
     from medtl.engine.cv import run_cv as cross_validate
 
-    cfg = _ready(config, overrides, needs_data=table is None)
-    out = out or default_out(cfg, "cv")
-    if baseline not in (None, "scratch"):
-        raise ValueError(f"baseline must be None or 'scratch'. Got {baseline!r} instead.")
     if baseline == "scratch":
         return run_with_scratch_baseline(cfg, out, overwrite=overwrite, progress=progress)[0]
     return cross_validate(cfg, out, overwrite=overwrite, resume=resume, table=table, splits=splits,
@@ -109,9 +109,9 @@ def run_train(config: ConfigLike, out: str | Path | None = None, *, overrides: S
         >>> clf.classes_                                                                 # doctest: +SKIP
         ['nodule', 'normal']
     """
+    cfg = _ready(config, overrides)
     from medtl.engine.train_run import run_train as train_one
 
-    cfg = _ready(config, overrides)
     return train_one(cfg, out or default_out(cfg, "train"), overwrite=overwrite, resume=resume, progress=progress)
 
 
@@ -124,9 +124,9 @@ def run_lr_find(config: ConfigLike, out: str | Path | None = None, *, overrides:
         >>> run_lr_find("configs/demo_xray.yaml", overrides=["data.root=data/cxr"]).suggestion  # doctest: +SKIP
         0.0031
     """
+    cfg = _ready(config, overrides)
     from medtl.engine.lr_find import run_lr_find as range_test
 
-    cfg = _ready(config, overrides)
     return range_test(cfg, out or default_out(cfg, "lr_find"), start_lr=start_lr, end_lr=end_lr, steps=steps,
                       progress=progress)
 
@@ -139,9 +139,10 @@ def run_pretrain(config: ConfigLike, *, overrides: Sequence[str] = (), name: str
         >>> run_pretrain("configs/pretrain_source.yaml", overrides=["data.root=data/source"])  # doctest: +SKIP
         PosixPath('/home/me/.cache/medtl/weights/synth-cxr-resnet18/model.safetensors')
     """
+    cfg = _ready(config, overrides)
     from medtl.engine.pretrain import pretrain
 
-    return pretrain(_ready(config, overrides), name=name, overwrite=overwrite, progress=progress)
+    return pretrain(cfg, name=name, overwrite=overwrite, progress=progress)
 
 
 def _ready(config: ConfigLike, overrides: Sequence[str], needs_data: bool = True) -> ExperimentConfig:
