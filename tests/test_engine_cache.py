@@ -51,10 +51,9 @@ def test_disk_cache_is_reused_and_never_stale(tmp_path, monkeypatch):
     assert np.asarray(fresh[0]["image"]).max() == 0 and len(decoded) == 5
 
 
-def test_unknown_cache_mode_is_refused(tmp_path):
-    cfg = ExperimentConfig.from_dict({"data": {"cache": "ssd"}})
+def test_unknown_cache_mode_is_refused_when_the_config_is_read():
     with pytest.raises(ValueError, match="data.cache must be one of"):
-        case_cache(cfg, [], Pipelines.from_config(cfg))
+        ExperimentConfig.from_dict({"data": {"cache": "ssd"}})
 
 
 def test_subsets_augment_plain_tensors_and_reseeding_repeats_an_epoch(tmp_path):
