@@ -2,11 +2,16 @@
 from __future__ import annotations
 
 import argparse
+import csv
 import sys
 from pathlib import Path
 
+from medtl.data.case_table import CaseTable
 from medtl.data.scan import LAYOUTS, scan_folder
 from medtl.data.summary import summarize
+from medtl.io.file_warnings import message_kind
+
+PROBLEMS_NAME = "scan_problems.csv"
 
 
 def add_parser(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParser:
@@ -19,35 +24,59 @@ def add_parser(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParse
     """
     parser = subparsers.add_parser(
         "scan", help="scan a dataset folder into a case table and list its problems",
-        description="Scan a dataset folder into a case table, print a summary and every problem found "
+        description="Scan a dataset folder into a case table, print a summary and the problems found "
                     "(the exit code is 0 even when problems are listed).")
     parser.add_argument("root", help="dataset folder")
     parser.add_argument("--layout", choices=LAYOUTS, default="auto",
-                        help="auto: msd if ROOT/dataset.json, csv if ROOT/cases.csv, else class folders")
+                        help="auto: msd if ROOT/dataset.json, csv if ROOT/cases.csv, else class folders; "
+                             "unlabelled: images with no label folders, read as medtl predict reads them")
     parser.add_argument("--manifest", help="CSV with columns path (or image), label, [patient_id], [mask]")
-    parser.add_argument("--out", help="write the case table to this CSV")
-    parser.add_argument("--overwrite", action="store_true", help="replace an existing --out file")
+    parser.add_argument("--out", help=f"write the case table to this CSV, and every problem and warning to "
+                                      f"{PROBLEMS_NAME} beside it")
+    parser.add_argument("--overwrite", action="store_true", help="replace existing --out files")
+    parser.add_argument("--verbose", action="store_true", help="list every problem and warning, not their kinds")
     parser.set_defaults(func=run)
     return parser
 
 
 def run(args: argparse.Namespace) -> int:
-    """Scan, print the summary, write the table when asked; 2 on a layout error or a refused overwrite.
+    """Scan, print the summary, write the table and its problems when asked; 2 on a layout error or a refused
+    overwrite, else 0 (a file that cannot be read is a listed problem, not a failure).
 
     Example:
-        >>> args = argparse.Namespace(root="data", layout="auto", manifest=None, out=None, overwrite=False)
+        >>> args = argparse.Namespace(root="data", layout="auto", manifest=None, out=None, overwrite=False,
+        ...                           verbose=False)
         >>> run(args)  # doctest: +SKIP
         0
     """
-    if args.out and Path(args.out).exists() and not args.overwrite:
-        print(f"medtl scan: {args.out} exists; pass --overwrite to replace it", file=sys.stderr)
+    outputs = [Path(args.out), Path(args.out).with_name(PROBLEMS_NAME)] if args.out else []
+    existing = [str(path) for path in outputs if path.exists()]
+    if existing and not args.overwrite:
+        print(f"medtl scan: {' and '.join(existing)} exist(s); pass --overwrite to replace", file=sys.stderr)
         return 2
     try:
         table = scan_folder(args.root, layout=args.layout, manifest=args.manifest)
     except ValueError as err:
         print(f"medtl scan: {err}", file=sys.stderr)
         return 2
-    print(summarize(table))
+    print(summarize(table, verbose=args.verbose))
     if args.out:
-        print(f"wrote {table.to_csv(args.out)}")
+        print(f"wrote {table.to_csv(outputs[0])} and {write_problems(table, outputs[1])} (every problem and warning)")
+    elif (table.problems or table.warnings) and not args.verbose:
+        print("every problem and warning: --verbose, or --out FILE for a CSV of them")
     return 0
+
+
+def write_problems(table: CaseTable, path: Path) -> Path:
+    """Every problem and warning of `table` as CSV: path, severity, kind, reason.
+
+    Example:
+        >>> write_problems(scan_folder("data"), Path("scan_problems.csv"))  # doctest: +SKIP
+        PosixPath('scan_problems.csv')
+    """
+    with open(path, "w", newline="") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(["path", "severity", "kind", "reason"])
+        for note in [*table.problems, *table.warnings]:
+            writer.writerow([note.path, note.severity, message_kind(note.reason), note.reason])
+    return path

@@ -16,7 +16,8 @@ COLUMNS = REQUIRED + OPTIONAL
 
 class CaseTable:
     """A validated table of cases: `case_id`, `patient_id`, `image` and optionally `label`, `mask`, `study`,
-    `series`, `modality`, `spacing`, `shape`. `problems` lists files a scan passed over, with the reason.
+    `series`, `modality`, `spacing`, `shape`. `problems` lists files a scan passed over, with the reason;
+    `warnings` what the readers said about files it took.
 
     Validation errors name the offending row and file.
 
@@ -26,9 +27,10 @@ class CaseTable:
         (1, ['x'])
     """
 
-    def __init__(self, df: pd.DataFrame, problems: list[Problem] | None = None):
+    def __init__(self, df: pd.DataFrame, problems: list[Problem] | None = None, warnings: list[Problem] | None = None):
         self.df = _validated(df)
         self.problems: list[Problem] = list(problems or [])
+        self.warnings: list[Problem] = list(warnings or [])
 
     def __len__(self) -> int:
         return len(self.df)
@@ -50,7 +52,7 @@ class CaseTable:
 
     def subset(self, rows: Any) -> "CaseTable":
         """The cases at the given positional rows (an index array or boolean mask)."""
-        return CaseTable(self.df.iloc[rows] if not _is_bool_mask(rows) else self.df[rows], self.problems)
+        return CaseTable(self.df.iloc[rows] if not _is_bool_mask(rows) else self.df[rows], self.problems, self.warnings)
 
     def to_datalist(self) -> list[dict[str, Any]]:
         """MONAI-style list of dicts, one per case; NaN cells are left out.
