@@ -2,16 +2,13 @@
 from __future__ import annotations
 
 import argparse
-import csv
 import sys
 from pathlib import Path
 
-from medtl.data.case_table import CaseTable
 from medtl.data.scan import LAYOUTS, scan_folder
 from medtl.data.summary import summarize
-from medtl.io.file_warnings import message_kind
 
-PROBLEMS_NAME = "scan_problems.csv"
+PROBLEMS_NAME = "scan_problems.csv"  # beside --out, and in a run folder
 
 
 def add_parser(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParser:
@@ -61,22 +58,7 @@ def run(args: argparse.Namespace) -> int:
         return 2
     print(summarize(table, verbose=args.verbose))
     if args.out:
-        print(f"wrote {table.to_csv(outputs[0])} and {write_problems(table, outputs[1])} (every problem and warning)")
+        print(f"wrote {table.to_csv(outputs[0])} and {table.problems_to_csv(outputs[1])} (every problem and warning)")
     elif (table.problems or table.warnings) and not args.verbose:
         print("every problem and warning: --verbose, or --out FILE for a CSV of them")
     return 0
-
-
-def write_problems(table: CaseTable, path: Path) -> Path:
-    """Every problem and warning of `table` as CSV: path, severity, kind, reason.
-
-    Example:
-        >>> write_problems(scan_folder("data"), Path("scan_problems.csv"))  # doctest: +SKIP
-        PosixPath('scan_problems.csv')
-    """
-    with open(path, "w", newline="") as handle:
-        writer = csv.writer(handle)
-        writer.writerow(["path", "severity", "kind", "reason"])
-        for note in [*table.problems, *table.warnings]:
-            writer.writerow([note.path, note.severity, message_kind(note.reason), note.reason])
-    return path

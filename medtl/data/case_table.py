@@ -1,11 +1,13 @@
 """`CaseTable`: the validated table of cases (one row per image or volume) that every later stage reads."""
 from __future__ import annotations
 
+import csv
 from pathlib import Path
 from typing import Any
 
 import pandas as pd
 
+from medtl.io.file_warnings import message_kind
 from medtl.io.image import Problem
 
 REQUIRED = ("case_id", "patient_id", "image")
@@ -66,6 +68,21 @@ class CaseTable:
     def to_csv(self, path: str | Path) -> Path:
         path = Path(path)
         self.df.to_csv(path, index=False)
+        return path
+
+    def problems_to_csv(self, path: str | Path) -> Path:
+        """Every problem and warning as CSV: path, severity, kind (`message_kind`), reason.
+
+        Example:
+            >>> CaseTable(pd.DataFrame({"case_id": [], "patient_id": [], "image": []})).problems_to_csv("p.csv")  # doctest: +SKIP
+            PosixPath('p.csv')
+        """
+        path = Path(path)
+        with open(path, "w", newline="") as handle:
+            writer = csv.writer(handle)
+            writer.writerow(["path", "severity", "kind", "reason"])
+            for note in [*self.problems, *self.warnings]:
+                writer.writerow([note.path, note.severity, message_kind(note.reason), note.reason])
         return path
 
     @classmethod

@@ -1,7 +1,8 @@
-"""Warnings raised while a file is read (pydicom's invalid values, nibabel's header notes, medtl's own), kept
-with the file they came from instead of printed as they happen."""
+"""Warnings raised while a file is read (pydicom's invalid values, nibabel's logged header repairs, medtl's
+own), kept with the file they came from instead of printed as they happen."""
 from __future__ import annotations
 
+import logging
 import re
 import warnings
 from collections.abc import Iterator
@@ -11,6 +12,7 @@ from pathlib import Path
 from medtl.io.image import WARNING, Problem
 
 # A reason's own prefix that names where it was found, not what is wrong ("series 1.2.3: ...", "cases.csv line 4: ").
+NIBABEL_LOGGER = "nibabel.global"  # where nibabel reports the header fields it fixes
 _WHERE = re.compile(r"^(series \S+|\S+ line \d+|\S+ training entry \d+): ")
 
 
@@ -31,13 +33,30 @@ def captured_warnings(path: str | Path) -> Iterator[list[Problem]]:
         "Invalid value for VR DA: '2024-13-45'"
     """
     found: list[Problem] = []
+    logged = _LogRecorder()
+    logger = logging.getLogger(NIBABEL_LOGGER)
+    saved = logger.handlers, logger.propagate
+    logger.handlers, logger.propagate = [logged], False
     with warnings.catch_warnings(record=True) as records:
         warnings.simplefilter("always")
         try:
             yield found
         finally:
-            messages = dict.fromkeys(" ".join(str(r.message).split()) for r in records)
+            logger.handlers, logger.propagate = saved
+            texts = [str(r.message) for r in records] + logged.messages
+            messages = dict.fromkeys(" ".join(text.split()) for text in texts)
             found.extend(Problem(str(path), message, WARNING) for message in messages)
+
+
+class _LogRecorder(logging.Handler):
+    """Keeps the messages nibabel logs about a header it repairs (it prints them otherwise)."""
+
+    def __init__(self) -> None:
+        super().__init__(logging.WARNING)
+        self.messages: list[str] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.messages.append(record.getMessage())
 
 
 def message_kind(message: str) -> str:
