@@ -6,7 +6,7 @@ from pathlib import Path
 from typing import Any
 
 from medtl.data.case_table import Problem
-from medtl.data.folder_walk import empty_folders, list_files
+from medtl.data.folder_walk import folder_problems, list_files
 from medtl.data.layout_class_folders import folder_case_row
 from medtl.io import scan_files
 
@@ -24,4 +24,4 @@ def scan_unlabelled_folder(root: Path) -> tuple[list[dict[str, Any]], list[Probl
         ('PAT-107', None)
     """
     headers, problems = scan_files(list_files(root))
-    return [folder_case_row(h, root, labelled=False) for h in headers], [*problems, *empty_folders(root)]
+    return [folder_case_row(h, root, labelled=False) for h in headers], [*problems, *folder_problems(root)]
