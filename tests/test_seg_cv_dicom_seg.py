@@ -90,5 +90,6 @@ def test_seg_masks_equal_the_masks_they_were_made_from_and_a_cv_runs(seg_folder,
                  "--set", "seg.patches_per_volume=1", "--set", "train.epochs=1", "--set", "train.batch_size=8",
                  "--set", "cv.folds=2"]) == 0
     oof = pd.read_csv(run / "oof_predictions.csv", dtype={"case_id": str}).set_index("case_id")
-    voxels = {case: int((read_image(mask).array > 0).sum()) for case, mask in zip(table.df["case_id"], table.df["mask"])}
+    masks = zip(table.df["case_id"], table.df["mask"])
+    voxels = {case: int((read_image(mask).array > 0).sum()) for case, mask in masks}
     assert oof["true_voxels"].to_dict() == voxels and sum(voxels.values()) > 0  # scored against the SEG masks

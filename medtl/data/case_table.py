@@ -74,8 +74,8 @@ class CaseTable:
         """Every problem and warning as CSV: path, severity, kind (`message_kind`), reason.
 
         Example:
-            >>> CaseTable(pd.DataFrame({"case_id": [], "patient_id": [], "image": []})).problems_to_csv("p.csv")  # doctest: +SKIP
-            PosixPath('p.csv')
+            >>> scan_folder("data").problems_to_csv("scan_problems.csv")  # doctest: +SKIP
+            PosixPath('scan_problems.csv')
         """
         path = Path(path)
         with open(path, "w", newline="") as handle:

@@ -4,6 +4,7 @@ grey, so it is kept with a warning."""
 from __future__ import annotations
 
 from collections import Counter
+from pathlib import Path
 from typing import Any
 
 from medtl.io.image import WARNING, Problem
@@ -27,11 +28,14 @@ def cohort_outliers(rows: list[dict[str, Any]]) -> tuple[list[dict[str, Any]], l
     for row, n in zip(rows, dims):
         if cohort_dims is not None and n != cohort_dims:
             cohort = f"{cohort_dims}D images ({count} of {len(rows)} cases)"
-            notes.append(Problem(row["image"], f"unlike the cohort: a {n}D image ({row['shape']}) among {cohort}"))
+            series = f" (series {row['series']} of this folder)" if Path(row["image"]).is_dir() else ""
+            reason = f"unlike the cohort: a {n}D image ({row['shape']}) among {cohort}{series}"
+            notes.append(Problem(row["image"], reason))
         else:
             kept.append(row)
     colour = [row for row in kept if row.get("channels", 1) > 1]
     if colour and len(colour) * 2 < len(kept):
         grey = len(kept) - len(colour)
-        notes += [Problem(row["image"], f"unlike the cohort: a colour image among {grey} grey ones, read as grey", WARNING) for row in colour]
+        reason = f"unlike the cohort: a colour image among {grey} grey ones, read as grey"
+        notes += [Problem(row["image"], reason, WARNING) for row in colour]
     return kept, notes

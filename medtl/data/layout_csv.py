@@ -120,9 +120,12 @@ def _resolved(base: Path, path: str) -> Path:
     return Path(os.path.normpath(base / path))  # "lists/../imgs/a.png" -> "imgs/a.png"; symlinks are kept
 
 
-def _converted(mask: Path, segment: str | None, header: ImageHeader, where: str, problems: list[Problem]) -> Path | None:
+def _converted(mask: Path, segment: str | None, header: ImageHeader, where: str,
+               problems: list[Problem]) -> Path | None:
     """A DICOM SEG/RTSTRUCT mask as the NIfTI/PNG file `converted_mask` makes, or None after adding its problem."""
-    converted, problem, warnings = guarded(mask, lambda: converted_mask(
-        mask, segment, Path(header.path), header.series_uid if Path(header.path).is_dir() else None, image_hash(header)))
+    image = Path(header.path)
+    series = header.series_uid if image.is_dir() else None
+    digest = image_hash(header)
+    converted, problem, warnings = guarded(mask, lambda: converted_mask(mask, segment, image, series, digest))
     problems += warnings + ([Problem(problem.path, f"{where}: {problem.reason}")] if problem else [])
     return converted

@@ -67,7 +67,8 @@ def dicom_header(ds: Dataset, path: str | Path) -> ImageHeader:
     channels = samples_per_pixel(ds)
     if frame_count(ds) == 1:
         spacing = _plane_spacing(ds)
-        return ImageHeader(str(path), "dicom", (int(ds.Rows), int(ds.Columns)), spacing, **identity(ds), channels=channels)
+        shape = (int(ds.Rows), int(ds.Columns))
+        return ImageHeader(str(path), "dicom", shape, spacing, **identity(ds), channels=channels)
     shape, affine = stacked_geometry(_frame_geometries(ds, path), path)
     return ImageHeader(str(path), "dicom", shape, voxel_spacing(affine), **identity(ds), channels=channels)
 

@@ -98,7 +98,8 @@ def _frame_segment(ds: Dataset, frame: int, path: str | Path) -> int:
 
 def _flat_mask(frames: np.ndarray, image: ImageData, path: str | Path) -> np.ndarray:
     if len(frames) != 1 or frames.shape[1:] != image.array.shape:
-        raise ReadError(path, f"{len(frames)} frame(s) of {frames.shape[1:]} cannot mask a 2D image of {image.array.shape}")
+        sizes = f"{len(frames)} frame(s) of {frames.shape[1:]}"
+        raise ReadError(path, f"{sizes} cannot mask a 2D image of {image.array.shape}")
     return frames[0]
 
 
