@@ -63,3 +63,14 @@ def test_broken_series_is_a_problem_for_each_of_its_files(tmp_path):
     assert headers == []
     assert sorted(p.path for p in problems) == sorted(str(f) for f in tmp_path.iterdir())  # every file named
     assert all("missing slice" in p.reason for p in problems)
+
+
+def test_inspections_travel_between_processes_and_give_the_same_headers(mixed_folder):
+    import pickle
+
+    from medtl.io import inspect_file
+    from medtl.io.scan import headers_of
+
+    paths = sorted(p for p in mixed_folder.iterdir() if not p.name.startswith("."))
+    travelled = [pickle.loads(pickle.dumps(inspect_file(p))) for p in paths]  # as a worker process returns them
+    assert headers_of(travelled) == scan_files(paths)
