@@ -1,6 +1,6 @@
 """Fuzzing the readers with real files: seeded mutations of DICOM and NIfTI files shipped with pydicom,
 pydicom-data and nibabel (truncated, header bytes flipped, required tags deleted, malformed or out-of-range
-values, empty pixel data) go through `read_image` and `scan_folder`. Nothing may escape but medtl's own
+values, empty pixel data, an unknown or wrong transfer syntax, missing file meta, odd private tags) go through `read_image` and `scan_folder`. Nothing may escape but medtl's own
 `ReadError` naming the file, and every mutated file is either a case or a named problem."""
 from __future__ import annotations
 
@@ -14,6 +14,7 @@ import pydicom.config
 import pytest
 from pydicom.data import get_testdata_file
 from pydicom.tag import Tag
+from pydicom.uid import JPEG2000Lossless, RLELossless
 
 from medtl.data import scan_folder
 from medtl.io import ReadError, read_image
@@ -28,7 +29,7 @@ MALFORMED = {"Rows": [0, 65535], "Columns": [0, 1], "BitsAllocated": [7, 64], "N
              "ImagePositionPatient": [[1, 2], ["q", "r", "s"]], "RescaleSlope": ["abc", "0", "1e400"],
              "SamplesPerPixel": [4, 0], "PhotometricInterpretation": ["FOO", "MONOCHROME1", "PALETTE COLOR"],
              "PixelRepresentation": [3], "PlanarConfiguration": [7], "ImageOrientationPatient": [[0, 0, 0, 0, 0, 0]]}
-MUTATIONS_PER_FILE = 18
+MUTATIONS_PER_FILE = 22
 SEED = 13
 
 
@@ -60,7 +61,15 @@ def _dicom_mutants(source: Path, rng: np.random.Generator) -> list[tuple[str, by
     ds = pydicom.dcmread(source)
     ds.PixelData = b""
     mutants += [("empty-pixels", ds), ("no-meta", data[:128] + b"DICM" + data[data.find(b"\x08\x00", 132):])]
-    return mutants
+    for syntax in ("1.2.3.4.5", JPEG2000Lossless, RLELossless):  # unknown, or not the one the pixels are in
+        ds = pydicom.dcmread(source)
+        ds.file_meta.TransferSyntaxUID = syntax
+        mutants.append(("syntax", ds))
+    ds = pydicom.dcmread(source)
+    ds.add_new(0x00090010, "LO", "ODD CREATOR")
+    ds.add_new(0x00091001, "UN", bytes(rng.integers(0, 256, 13, dtype=np.uint8)))  # odd length, garbage
+    ds.add_new(0x00111005, "OB", b"\xff" * 7)  # a private element without its creator
+    return mutants + [("private-tags", ds)]
 
 
 def _nifti_mutants(source: Path, rng: np.random.Generator) -> list[tuple[str, bytes]]:
