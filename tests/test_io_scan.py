@@ -54,11 +54,23 @@ def test_scanned_series_header_reads_back_as_that_volume(mixed_folder):
     assert volume.array.shape == series.shape and volume.spacing == pytest.approx(series.spacing)
 
 
-def test_broken_series_becomes_one_problem_for_its_folder(tmp_path):
+def test_broken_series_is_a_problem_for_each_of_its_files(tmp_path):
     slices = sorted(CT_SERIES.iterdir())
     for number, slice_file in enumerate(slices):
         if number != 2:  # drop a middle slice
             shutil.copy(slice_file, tmp_path / f"slice{number}.dcm")
     headers, problems = scan_files(list(tmp_path.iterdir()))
     assert headers == []
-    assert [p.path for p in problems] == [str(tmp_path)] and "missing slice" in problems[0].reason
+    assert sorted(p.path for p in problems) == sorted(str(f) for f in tmp_path.iterdir())  # every file named
+    assert all("missing slice" in p.reason for p in problems)
+
+
+def test_inspections_travel_between_processes_and_give_the_same_headers(mixed_folder):
+    import pickle
+
+    from medtl.io import inspect_file
+    from medtl.io.scan import headers_of
+
+    paths = sorted(p for p in mixed_folder.iterdir() if not p.name.startswith("."))
+    travelled = [pickle.loads(pickle.dumps(inspect_file(p))) for p in paths]  # as a worker process returns them
+    assert headers_of(travelled) == scan_files(paths)

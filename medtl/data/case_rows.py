@@ -10,8 +10,11 @@ import pandas as pd
 from medtl.data.case_ids import id_candidates, unique_case_ids
 from medtl.data.case_table import COLUMNS, CaseTable, Problem
 from medtl.data.duplicates import drop_duplicates, file_sha1
+from medtl.data.cohort_checks import cohort_outliers
 from medtl.io import read_header
-from medtl.io.image import ImageHeader, ReadError
+from medtl.io.file_inspection import guarded, inspect_file
+from medtl.io.image import ImageHeader
+from medtl.io.scan import headers_of
 
 # Where a case's patient_id came from; FILE_NAME means it was guessed (one image = one patient).
 DICOM, FOLDER, MANIFEST, FILE_NAME = "dicom", "folder", "manifest", "file name"
@@ -75,11 +78,13 @@ def case_row(
         "shape": "x".join(str(n) for n in header.shape),
         "image_hash": image_hash(header),
         "patient_id_source": patient_id_source,
+        "channels": header.channels,  # for the cohort checks of `build_table`; not a column of the table
     }
 
 
 def header_or_problem(path: Path, where: str, problems: list[Problem]) -> ImageHeader | None:
-    """The file's header, or None after adding a problem (prefixed by `where`) for a missing or unreadable file.
+    """The file's header (checked as a scan checks it, `inspect_file`), or None after adding a problem (prefixed
+    by `where`) for a missing or unreadable file; the readers' warnings are added to `problems` as well.
 
     Example:
         >>> problems = []
@@ -89,11 +94,13 @@ def header_or_problem(path: Path, where: str, problems: list[Problem]) -> ImageH
     if not path.exists():
         problems.append(Problem(str(path), f"{where}: file not found"))
         return None
-    try:
-        return read_header(path)
-    except ReadError as err:
-        problems.append(Problem(str(path), f"{where}: {err.reason}"))
-        return None
+    if path.is_dir():
+        header, problem, warnings = guarded(path, lambda: read_header(path))
+        headers, notes = ([header] if header else []), [*warnings, *([problem] if problem else [])]
+    else:
+        headers, notes = headers_of([inspect_file(path)])
+    problems += [note if note.is_warning else Problem(note.path, f"{where}: {note.reason}") for note in notes]
+    return headers[0] if headers else None
 
 
 def mask_mismatch(image: ImageHeader, mask: ImageHeader, where: str) -> Problem | None:
@@ -111,16 +118,20 @@ def mask_mismatch(image: ImageHeader, mask: ImageHeader, where: str) -> Problem 
 
 
 def build_table(rows: list[dict[str, Any]], problems: list[Problem], root: Path) -> CaseTable:
-    """The `CaseTable` of a scan: rows sorted by image path, duplicates moved to the problems, unique case ids.
+    """The `CaseTable` of a scan: rows sorted by image path, duplicates and cases unlike their cohort
+    (`cohort_outliers`) moved to the problems, unique case ids; warnings (problems of severity "warning") are
+    kept apart as `table.warnings`.
 
     Example:
         >>> build_table([], [Problem("x.txt", "not an image")], Path(".")).problems
         [Problem(path='x.txt', reason='not an image')]
     """
     rows, duplicates = drop_duplicates(sorted(rows, key=lambda r: (r["image"], r["series"] or "")))
+    rows, outliers = cohort_outliers(rows)
     candidates = [id_candidates(r["image"], root.absolute(), r["series"] if Path(r["image"]).is_dir() else None)
                   for r in rows]
     for row, case_id in zip(rows, unique_case_ids(candidates)):
         row["case_id"] = case_id
     df = pd.DataFrame(rows, columns=list(SCAN_COLUMNS))
-    return CaseTable(df, sorted(problems + duplicates, key=lambda p: p.path))
+    notes = sorted(problems + duplicates + outliers, key=lambda p: p.path)
+    return CaseTable(df, [p for p in notes if not p.is_warning], [p for p in notes if p.is_warning])

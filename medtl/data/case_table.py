@@ -1,11 +1,13 @@
 """`CaseTable`: the validated table of cases (one row per image or volume) that every later stage reads."""
 from __future__ import annotations
 
+import csv
 from pathlib import Path
 from typing import Any
 
 import pandas as pd
 
+from medtl.io.file_warnings import message_kind
 from medtl.io.image import Problem
 
 REQUIRED = ("case_id", "patient_id", "image")
@@ -16,7 +18,8 @@ COLUMNS = REQUIRED + OPTIONAL
 
 class CaseTable:
     """A validated table of cases: `case_id`, `patient_id`, `image` and optionally `label`, `mask`, `study`,
-    `series`, `modality`, `spacing`, `shape`. `problems` lists files a scan passed over, with the reason.
+    `series`, `modality`, `spacing`, `shape`. `problems` lists files a scan passed over, with the reason;
+    `warnings` what the readers said about files it took.
 
     Validation errors name the offending row and file.
 
@@ -26,9 +29,10 @@ class CaseTable:
         (1, ['x'])
     """
 
-    def __init__(self, df: pd.DataFrame, problems: list[Problem] | None = None):
+    def __init__(self, df: pd.DataFrame, problems: list[Problem] | None = None, warnings: list[Problem] | None = None):
         self.df = _validated(df)
         self.problems: list[Problem] = list(problems or [])
+        self.warnings: list[Problem] = list(warnings or [])
 
     def __len__(self) -> int:
         return len(self.df)
@@ -50,7 +54,7 @@ class CaseTable:
 
     def subset(self, rows: Any) -> "CaseTable":
         """The cases at the given positional rows (an index array or boolean mask)."""
-        return CaseTable(self.df.iloc[rows] if not _is_bool_mask(rows) else self.df[rows], self.problems)
+        return CaseTable(self.df.iloc[rows] if not _is_bool_mask(rows) else self.df[rows], self.problems, self.warnings)
 
     def to_datalist(self) -> list[dict[str, Any]]:
         """MONAI-style list of dicts, one per case; NaN cells are left out.
@@ -64,6 +68,21 @@ class CaseTable:
     def to_csv(self, path: str | Path) -> Path:
         path = Path(path)
         self.df.to_csv(path, index=False)
+        return path
+
+    def problems_to_csv(self, path: str | Path) -> Path:
+        """Every problem and warning as CSV: path, severity, kind (`message_kind`), reason.
+
+        Example:
+            >>> scan_folder("data").problems_to_csv("scan_problems.csv")  # doctest: +SKIP
+            PosixPath('scan_problems.csv')
+        """
+        path = Path(path)
+        with open(path, "w", newline="") as handle:
+            writer = csv.writer(handle)
+            writer.writerow(["path", "severity", "kind", "reason"])
+            for note in [*self.problems, *self.warnings]:
+                writer.writerow([note.path, note.severity, message_kind(note.reason), note.reason])
         return path
 
     @classmethod

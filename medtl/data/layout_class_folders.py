@@ -7,9 +7,11 @@ from typing import Any
 from medtl.data.case_ids import image_stem
 from medtl.data.case_rows import FILE_NAME, FOLDER, case_row, patient_of
 from medtl.data.case_table import Problem
-from medtl.data.folder_walk import empty_folders, list_files
+from medtl.data.folder_walk import folder_problems, list_files
 from medtl.io import scan_files
 from medtl.io.image import ImageHeader
+
+NOT_IN_LABEL_FOLDER = "not inside a label folder"
 
 
 def scan_class_folders(root: Path) -> tuple[list[dict[str, Any]], list[Problem]]:
@@ -27,7 +29,7 @@ def scan_class_folders(root: Path) -> tuple[list[dict[str, Any]], list[Problem]]
     files = list_files(root)
     loose = [f for f in files if f.parent == root]
     headers, problems = scan_files([f for f in files if f.parent != root])
-    problems = [*problems, *empty_folders(root), *(Problem(str(f), "not inside a label folder") for f in loose)]
+    problems = [*problems, *folder_problems(root), *(Problem(str(f), NOT_IN_LABEL_FOLDER) for f in loose)]
     return [folder_case_row(h, root, labelled=True) for h in headers], problems
 
 

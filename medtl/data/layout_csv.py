@@ -1,4 +1,5 @@
-"""The CSV-manifest layout: a CSV with columns path (or image), label, and optional patient_id and mask;
+"""The CSV-manifest layout: a CSV with columns path (or image), label, and optional patient_id, mask and
+mask_segment (for a DICOM SEG mask its segment number or label, for an RTSTRUCT its ROI name);
 also the small case_id -> patient_id CSV an MSD folder may hold."""
 from __future__ import annotations
 
@@ -9,8 +10,13 @@ from typing import Any
 import pandas as pd
 
 from medtl.data.case_ids import image_stem
-from medtl.data.case_rows import FILE_NAME, MANIFEST, case_row, header_or_problem, mask_mismatch, patient_of
+from medtl.data.case_rows import (
+    FILE_NAME, MANIFEST, case_row, header_or_problem, image_hash, mask_mismatch, patient_of,
+)
 from medtl.data.case_table import Problem
+from medtl.data.dicom_mask_files import converted_mask, is_dicom_mask_file
+from medtl.io.file_inspection import guarded
+from medtl.io.image import ImageHeader
 
 PATH_COLUMNS = ("path", "image")
 
@@ -92,6 +98,10 @@ def _manifest_row(entry: pd.Series, csv_path: Path, where: str, problems: list[P
         return None
     header = header_or_problem(image, where, problems)
     mask = _resolved(csv_path.parent, entry["mask"]) if entry.get("mask") else None
+    if header is not None and mask is not None and is_dicom_mask_file(mask):
+        mask = _converted(mask, entry.get("mask_segment"), header, where, problems)
+        if mask is None:
+            return None
     mask_header = header_or_problem(mask, where, problems) if mask else None
     if header is None or (mask and mask_header is None):
         return None
@@ -108,3 +118,14 @@ def _manifest_row(entry: pd.Series, csv_path: Path, where: str, problems: list[P
 
 def _resolved(base: Path, path: str) -> Path:
     return Path(os.path.normpath(base / path))  # "lists/../imgs/a.png" -> "imgs/a.png"; symlinks are kept
+
+
+def _converted(mask: Path, segment: str | None, header: ImageHeader, where: str,
+               problems: list[Problem]) -> Path | None:
+    """A DICOM SEG/RTSTRUCT mask as the NIfTI/PNG file `converted_mask` makes, or None after adding its problem."""
+    image = Path(header.path)
+    series = header.series_uid if image.is_dir() else None
+    digest = image_hash(header)
+    converted, problem, warnings = guarded(mask, lambda: converted_mask(mask, segment, image, series, digest))
+    problems += warnings + ([Problem(problem.path, f"{where}: {problem.reason}")] if problem else [])
+    return converted

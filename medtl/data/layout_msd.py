@@ -80,6 +80,6 @@ def _modality(modalities: Any) -> str | None:
 def _lesion_or_normal(mask: Path, where: str, problems: list[Problem]) -> str | None:
     try:
         return LESION if np.asarray(nib.load(mask).dataobj).any() else NORMAL
-    except (OSError, EOFError, ValueError) as err:  # nibabel's errors for damaged or truncated files
+    except Exception as err:  # noqa: BLE001 -- nibabel raises many types for damaged or truncated files
         problems.append(Problem(str(mask), f"{where}: mask unreadable ({err})"))
         return None

@@ -3,33 +3,14 @@ column is optional, or any labelled layout (`scan_new_data`)."""
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
 
 from medtl.data.case_rows import build_table
-from medtl.data.case_table import CaseTable, Problem
-from medtl.data.folder_walk import empty_folders, list_files
-from medtl.data.layout_class_folders import folder_case_row
+from medtl.data.case_table import CaseTable
 from medtl.data.layout_csv import scan_csv_manifest
+from medtl.data.layout_unlabelled_folder import scan_unlabelled_folder
 from medtl.data.scan import MANIFEST_NAME, detect_layout, scan_folder
-from medtl.io import scan_files
 
 NEW_DATA_LAYOUTS = ("auto", "folder", "csv", "class-folders", "msd")
-
-
-def scan_unlabelled_folder(root: Path) -> tuple[list[dict[str, Any]], list[Problem]]:
-    """Rows (label None) and problems for every image, volume and DICOM series under `root`.
-
-    patient_id is the DICOM PatientID where the header has one, else the first folder below `root`
-    (`root/<patient>/<files>`), else the file or series-folder name (one image = one patient; such rows have
-    patient_id_source "file name").
-
-    Example:
-        >>> rows, problems = scan_unlabelled_folder(Path("new_xrays"))  # doctest: +SKIP
-        >>> rows[0]["patient_id"], rows[0]["label"]  # doctest: +SKIP
-        ('PAT-107', None)
-    """
-    headers, problems = scan_files(list_files(root))
-    return [folder_case_row(h, root, labelled=False) for h in headers], [*problems, *empty_folders(root)]
 
 
 def scan_new_data(data: str | Path, layout: str = "auto") -> CaseTable:

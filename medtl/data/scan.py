@@ -8,8 +8,9 @@ from medtl.data.case_table import CaseTable
 from medtl.data.layout_class_folders import scan_class_folders
 from medtl.data.layout_csv import scan_csv_manifest
 from medtl.data.layout_msd import scan_msd
+from medtl.data.layout_unlabelled_folder import scan_unlabelled_folder
 
-LAYOUTS = ("auto", "class-folders", "csv", "msd")
+LAYOUTS = ("auto", "class-folders", "csv", "msd", "unlabelled")
 MANIFEST_NAME = "cases.csv"
 MSD_NAME = "dataset.json"
 
@@ -36,7 +37,8 @@ def scan_folder(root: str | Path, layout: str = "auto", manifest: str | Path | N
 
     Layouts: "class-folders" (`root/<label>/[<patient>/]<files>`), "csv" (root/cases.csv or `manifest`, columns
     path or image, label, optional patient_id and mask), "msd" (dataset.json, imagesTr/, labelsTr/; label is
-    "lesion" when the mask has a foreground voxel, else "normal"), or "auto" (see `detect_layout`).
+    "lesion" when the mask has a foreground voxel, else "normal"), "unlabelled" (images anywhere below `root`,
+    no labels, patients as `medtl predict` finds them: `scan_unlabelled_folder`), or "auto" (see `detect_layout`).
     Unreadable and non-image files, duplicates (identical bytes: the first is kept), empty folders, manifest
     rows without a file or label, and masks shaped unlike their image go to `table.problems`, never raised.
     A layout that cannot apply (no cases.csv, malformed dataset.json) raises a ValueError naming the file.
@@ -60,6 +62,8 @@ def scan_folder(root: str | Path, layout: str = "auto", manifest: str | Path | N
         rows, problems = scan_csv_manifest(csv_path)
     elif layout == "msd":
         rows, problems = scan_msd(root)
+    elif layout == "unlabelled":
+        rows, problems = scan_unlabelled_folder(root)
     else:
         rows, problems = scan_class_folders(root)
     return build_table(rows, problems, root)

@@ -106,6 +106,7 @@ def run_cv(
     cfg.to_yaml(run.config)
     table = table if table is not None else load_table(cfg)
     table.to_csv(run.cases)
+    table.problems_to_csv(run.root / "scan_problems.csv")  # the files left out, and why
     say(progress, summarize(table))
     classes, positive = resolve_classes(table, cfg["data.positive_label"])
     seed = cfg["seed"]

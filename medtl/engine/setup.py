@@ -16,6 +16,7 @@ from medtl.engine import transforms as mt
 from medtl.engine.datasets import CACHE_MODES, CaseCache, pipeline_key
 from medtl.engine.run_folder import RunFolder
 from medtl.engine.settings import TrainSettings
+from medtl.io import ReadError
 from medtl.models import create_model, get_spec, medtl_home
 
 
@@ -90,7 +91,25 @@ def case_cache(cfg: ExperimentConfig, items: list[dict[str, Any]], pipes: Pipeli
         raise ValueError(f"data.cache must be one of {set(CACHE_MODES)}. Got {mode!r} instead.")
     folder = medtl_home() / "cache" / "preprocessed" / pipes.key if mode == "disk" else None
     workers = TrainSettings.from_config(cfg).loader_workers
-    return CaseCache(items, pipes.preprocess, cache_dir=folder, num_workers=workers, progress=progress)
+    try:
+        return CaseCache(items, pipes.preprocess, cache_dir=folder, num_workers=workers, progress=progress)
+    except RuntimeError as err:  # MONAI wraps a transform's error; a case that cannot be read stops the run here
+        cause = read_error_in(err)
+        if cause is None:
+            raise
+        raise ValueError(f"{cause}; the run stops before training: remove or fix this file and run again") from None
+
+
+def read_error_in(err: BaseException) -> ReadError | None:
+    """The `ReadError` that caused `err` (through the causes MONAI's transforms chain), or None.
+
+    Example:
+        >>> read_error_in(RuntimeError("applying transform")) is None
+        True
+    """
+    while err is not None and not isinstance(err, ReadError):
+        err = err.__cause__ or err.__context__
+    return err
 
 
 def load_model_file(cfg: ExperimentConfig, path: str | Path, num_classes: int) -> torch.nn.Module:

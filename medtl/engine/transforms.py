@@ -11,7 +11,7 @@ from typing import Any, Hashable, Mapping, Sequence
 import numpy as np
 from monai import transforms as T
 
-from medtl.io import read_image
+from medtl.io import ReadError, read_image
 
 
 class LoadCased(T.MapTransform):
@@ -19,7 +19,7 @@ class LoadCased(T.MapTransform):
 
     A DICOM series is picked by the case's `series` uid, which is then dropped, so cases with and without one
     batch together. Arrays follow medtl.io's conventions (2D as displayed, 3D canonical RAS), so masks and
-    images share one geometry.
+    images share one geometry. An image holding NaN or infinite values raises `ReadError` naming its file.
 
     Example:
         >>> LoadCased()({"image": "chest.dcm"})["image"].shape  # doctest: +SKIP
@@ -34,6 +34,9 @@ class LoadCased(T.MapTransform):
         series = out.pop("series", None)
         for key in self.key_iterator(out):
             image = read_image(out[key], series_uid=series if key == "image" else None)
+            non_finite = int(np.size(image.array) - np.count_nonzero(np.isfinite(image.array)))
+            if non_finite:
+                raise ReadError(out[key], f"{non_finite} values are NaN or infinite; a model cannot learn from them")
             out[key] = image.array[None].astype(np.float32)
         if "mask" in out:
             out["mask"] = (out["mask"] > 0).astype(np.float32)

@@ -9,17 +9,21 @@ Example:
     'dicom'
 """
 from medtl.io.dicom_series import read_dicom_series
-from medtl.io.image import ImageData, ImageHeader, ReadError
+from medtl.io.file_inspection import FileInspection, inspect_file
+from medtl.io.image import ImageData, ImageHeader, Problem, ReadError
 from medtl.io.orientation import canonical_geometry, to_canonical
 from medtl.io.reader import detect_format, read_header, read_image
 from medtl.io.scan import scan_files
 
 __all__ = [
+    "FileInspection",
     "ImageData",
     "ImageHeader",
+    "Problem",
     "ReadError",
     "canonical_geometry",
     "detect_format",
+    "inspect_file",
     "read_dicom_series",
     "read_header",
     "read_image",

@@ -15,7 +15,9 @@ from pydicom.dataset import Dataset
 
 from medtl.io.dicom_geometry import SliceGeometry, frame_geometries, stack_volume, stacked_geometry
 from medtl.io.dicom_pixels import decoded_pixels, displayed_values, modality_values
-from medtl.io.dicom_tags import frame_count, functional_item, identity, pixel_spacing, read_dataset
+from medtl.io.dicom_tags import (
+    frame_count, functional_item, identity, pixel_spacing, read_dataset, samples_per_pixel,
+)
 from medtl.io.image import ImageData, ImageHeader, ReadError
 from medtl.io.meta import image_meta
 from medtl.io.orientation import voxel_spacing
@@ -62,10 +64,13 @@ def dicom_header(ds: Dataset, path: str | Path) -> ImageHeader:
         >>> dicom_header(read_dataset(path, with_pixels=False), path).shape
         (10, 10, 15)
     """
+    channels = samples_per_pixel(ds)
     if frame_count(ds) == 1:
-        return ImageHeader(str(path), "dicom", (int(ds.Rows), int(ds.Columns)), _plane_spacing(ds), **identity(ds))
+        spacing = _plane_spacing(ds)
+        shape = (int(ds.Rows), int(ds.Columns))
+        return ImageHeader(str(path), "dicom", shape, spacing, **identity(ds), channels=channels)
     shape, affine = stacked_geometry(_frame_geometries(ds, path), path)
-    return ImageHeader(str(path), "dicom", shape, voxel_spacing(affine), **identity(ds))
+    return ImageHeader(str(path), "dicom", shape, voxel_spacing(affine), **identity(ds), channels=channels)
 
 
 def _plane_spacing(ds: Dataset) -> tuple[float, float]:

@@ -4,13 +4,15 @@ MONOCHROME1 inversion.
 Decoding goes through pydicom and its installed plugins (JPEG baseline/extended/lossless, JPEG 2000, JPEG-LS,
 RLE, deflate). The Modality LUT (RescaleSlope/Intercept or Modality LUT Sequence) gives modality units such as
 Hounsfield units; volumes stop there. 2D images are returned as displayed: the VOI LUT (VOI LUT Sequence or
-WindowCenter/WindowWidth) is applied when present, then MONOCHROME1 is inverted so that bright means dense.
+WindowCenter/WindowWidth) is applied when present and valid (an invalid one leaves the full range, with a
+warning), then MONOCHROME1 is inverted so that bright means dense.
 
 The slices of a series are decoded together when they can be: uncompressed grey slices that share one pixel
 format are the frames of one buffer for pydicom's decoder, and slices that share one rescale get it in one call.
 """
 from __future__ import annotations
 
+import warnings
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -19,6 +21,7 @@ from pydicom.dataset import Dataset
 from pydicom.pixels import apply_color_lut, apply_modality_lut, apply_voi_lut, as_pixel_options, get_decoder
 from pydicom.tag import Tag
 
+from medtl.io.file_warnings import MedtlWarning
 from medtl.io.grey import rgb_to_grey
 from medtl.io.image import ReadError
 
@@ -146,4 +149,12 @@ def displayed_values(ds: Dataset, path: str | Path) -> np.ndarray:
 
 
 def _displayed(pixels: np.ndarray, ds: Dataset) -> np.ndarray:
-    return np.asarray(apply_voi_lut(apply_modality_lut(pixels, ds), ds), dtype=np.float32)
+    """Modality then VOI LUT; an invalid VOI (window width 0, a damaged LUT) leaves the full range, with a
+    warning: the image is still there, only its display window is wrong."""
+    values = apply_modality_lut(pixels, ds)
+    try:
+        values = apply_voi_lut(values, ds)
+    except Exception as err:  # noqa: BLE001 -- pydicom raises several types for invalid windows and LUTs
+        reason = " ".join(str(err).split()) or type(err).__name__
+        warnings.warn(MedtlWarning(f"invalid VOI window or LUT, full range used: {reason}"), stacklevel=2)
+    return np.asarray(values, dtype=np.float32)

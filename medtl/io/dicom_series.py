@@ -160,10 +160,10 @@ def _slice_geometries(folder: str | Path, series_uid: str, files: SeriesFiles) -
         geometry = slice_geometry(ds)
         if geometry is None or frame_count(ds) > 1:
             problem = (
-                "lacks ImagePositionPatient, ImageOrientationPatient or PixelSpacing"
+                "a file lacks ImagePositionPatient, ImageOrientationPatient or PixelSpacing"
                 if geometry is None
-                else "is a multi-frame file among several files"
+                else "a multi-frame file among several files"
             )
-            raise ReadError(folder, f"series {series_uid}: {path.name} {problem}, so it cannot be a slice of a volume")
+            raise ReadError(folder, f"series {series_uid}: {problem}, so it cannot be a slice of a volume: {path.name}")
         geometries.append(geometry)
     return geometries

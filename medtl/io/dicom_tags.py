@@ -1,6 +1,8 @@
 """Opening DICOM files and reading the attributes medtl needs (identity, spacing, per-frame functional groups)."""
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -33,8 +35,22 @@ def open_dataset(path: str | Path, with_pixels: bool = True) -> Dataset:
         >>> open_dataset(get_testdata_file("rtplan.dcm"), with_pixels=False).Modality
         'RTPLAN'
     """
-    try:
+    with dicom_errors_named(path):
         return pydicom.dcmread(path, stop_before_pixels=not with_pixels)
+
+
+@contextmanager
+def dicom_errors_named(path: str | Path) -> Iterator[None]:
+    """Turn whatever pydicom raises while parsing `path` into a `ReadError` that names the file and the cause.
+
+    Example:
+        >>> with dicom_errors_named("notes.txt"):
+        ...     pydicom.dcmread(__file__)
+        Traceback (most recent call last):
+        medtl.io.image.ReadError: notes.txt: not a DICOM file (no 'DICM' marker after the 128-byte preamble)
+    """
+    try:
+        yield
     except InvalidDicomError:
         raise ReadError(path, "not a DICOM file (no 'DICM' marker after the 128-byte preamble)") from None
     except OSError as err:
@@ -61,7 +77,17 @@ def read_dataset(path: str | Path, with_pixels: bool = True) -> Dataset:
         >>> read_dataset(get_testdata_file("CT_small.dcm"), with_pixels=False).Modality
         'CT'
     """
-    ds = open_dataset(path, with_pixels)
+    return required_image(open_dataset(path, with_pixels), path)
+
+
+def required_image(ds: Dataset, path: str | Path) -> Dataset:
+    """`ds` when it holds an image, else a `ReadError` naming `path` and the dataset's SOP class.
+
+    Example:
+        >>> required_image(Dataset(), "plan.dcm")
+        Traceback (most recent call last):
+        medtl.io.image.ReadError: plan.dcm: DICOM file without an image (SOP class: none); not an image object, or damaged
+    """
     if not is_image(ds):
         kind = ds.get("SOPClassUID")
         kind = kind.name if kind else "none"
@@ -106,6 +132,19 @@ def frame_count(ds: Dataset) -> int:
         1
     """
     return int(ds.get("NumberOfFrames") or 1)
+
+
+def samples_per_pixel(ds: Dataset) -> int:
+    """3 for colour pixels (RGB, YBR or a palette), else 1.
+
+    Example:
+        >>> ds = Dataset(); ds.PhotometricInterpretation = "PALETTE COLOR"
+        >>> samples_per_pixel(ds)
+        3
+    """
+    if ds.get("PhotometricInterpretation") == "PALETTE COLOR":
+        return 3
+    return int(ds.get("SamplesPerPixel") or 1)
 
 
 def functional_item(ds: Dataset, frame: int, sequence: str) -> Dataset | None:

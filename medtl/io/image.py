@@ -9,17 +9,26 @@ import numpy as np
 from medtl.errors import ReadError
 
 
+PROBLEM, WARNING = "problem", "warning"
+
+
 @dataclass(frozen=True)
 class Problem:
-    """A file a scan could not use, and why (unreadable, not an image, duplicate, ...).
+    """A note on one file of a scan: with severity "problem" a file the scan could not use, and why (unreadable,
+    not an image, duplicate, ...); with severity "warning" a file it used, and what a reader said about it.
 
     Example:
-        >>> Problem("notes.txt", "not an image").reason
-        'not an image'
+        >>> Problem("notes.txt", "not an image").reason, Problem("a.dcm", "Invalid value", WARNING).is_warning
+        ('not an image', True)
     """
 
     path: str
     reason: str
+    severity: str = field(default=PROBLEM, repr=False)
+
+    @property
+    def is_warning(self) -> bool:
+        return self.severity == WARNING
 
 
 @dataclass
@@ -54,6 +63,7 @@ class ImageHeader:
     """What a reader learns without decoding pixels; used by scanning to build a `CaseTable`.
 
     `path` is the file, or for a DICOM series the folder holding it (with `series_uid` telling which series).
+    `channels` is 3 for colour files (read as grey all the same), else 1.
 
     Example:
         >>> ImageHeader(path="a.png", format="png", shape=(32, 32)).spatial_dims
@@ -68,6 +78,7 @@ class ImageHeader:
     patient_id: str | None = None
     study_uid: str | None = None
     series_uid: str | None = None
+    channels: int = 1
 
     @property
     def spatial_dims(self) -> int:

@@ -47,7 +47,8 @@ def raster_header(path: str | Path) -> ImageHeader:
         (2, 3)
     """
     with _open(path) as img:
-        return ImageHeader(str(path), img.format.lower(), (img.height, img.width), UNIT_SPACING)
+        channels = 1 if img.mode in (*GREY_MODES, "LA") else 3
+        return ImageHeader(str(path), img.format.lower(), (img.height, img.width), UNIT_SPACING, channels=channels)
 
 
 def _open(path: str | Path) -> Image.Image:

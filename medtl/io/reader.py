@@ -4,7 +4,8 @@
 """
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 from medtl.io.dicom_image import dicom_header, read_dicom_file
@@ -54,9 +55,10 @@ def read_image(path: str | Path, series_uid: str | None = None) -> ImageData:
     """
     path = _existing(path)
     fmt = detect_format(path)
-    if fmt == "dicom-series":
-        return read_series(path, series_uid)
-    return FILE_READERS[fmt](path)
+    with errors_named(path):
+        if fmt == "dicom-series":
+            return read_series(path, series_uid)
+        return FILE_READERS[fmt](path)
 
 
 def read_header(path: str | Path, series_uid: str | None = None) -> ImageHeader:
@@ -69,9 +71,40 @@ def read_header(path: str | Path, series_uid: str | None = None) -> ImageHeader:
     """
     path = _existing(path)
     fmt = detect_format(path)
-    if fmt == "dicom-series":
-        return series_header(path, series_uid)
-    return FILE_HEADERS[fmt](path)
+    with errors_named(path):
+        if fmt == "dicom-series":
+            return series_header(path, series_uid)
+        return FILE_HEADERS[fmt](path)
+
+
+@contextmanager
+def errors_named(path: str | Path) -> Iterator[None]:
+    """Let `ReadError` through; turn any other error a file's content raises in a reader (a malformed value
+    pydicom or nibabel did not foresee) into a `ReadError` that names the file.
+
+    Example:
+        >>> with errors_named("a.dcm"):
+        ...     int("1A")
+        Traceback (most recent call last):
+        medtl.io.image.ReadError: a.dcm: unreadable (ValueError: invalid literal for int() with base 10: '1A')
+    """
+    try:
+        yield
+    except ReadError:
+        raise
+    except Exception as err:  # noqa: BLE001 -- the caller gets one error type, naming the file, for any content
+        raise ReadError(path, unexpected_reason(err)) from err
+
+
+def unexpected_reason(err: Exception) -> str:
+    """The reason given for an error no reader named: its type and first line.
+
+    Example:
+        >>> unexpected_reason(KeyError("Rows"))
+        "unreadable (KeyError: 'Rows')"
+    """
+    first_line = next(iter(str(err).strip().splitlines()), "")
+    return f"unreadable ({type(err).__name__}: {first_line})" if first_line else f"unreadable ({type(err).__name__})"
 
 
 def _existing(path: str | Path) -> Path:
