@@ -11,7 +11,7 @@ from __future__ import annotations
 
 CHOICES: dict[str, tuple[str, ...]] = {
     "task": ("classification", "segmentation"),
-    "data.layout": ("auto", "class-folders", "csv", "msd"),
+    "data.layout": ("auto", "class-folders", "csv", "msd", "unlabelled"),
     "data.cache": ("memory", "disk"),
     "transforms.intensity": ("percentile", "minmax", "none"),
     "train.strategy": ("full", "linear_probe", "freeze_unfreeze"),

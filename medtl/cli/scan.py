@@ -24,7 +24,7 @@ def add_parser(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParse
         description="Scan a dataset folder into a case table, print a summary and the problems found "
                     "(the exit code is 0 even when problems are listed).")
     parser.add_argument("root", help="dataset folder")
-    parser.add_argument("--layout", choices=(*CHOICES["data.layout"], "unlabelled"), default="auto",
+    parser.add_argument("--layout", choices=CHOICES["data.layout"], default="auto",
                         help="auto: msd if ROOT/dataset.json, csv if ROOT/cases.csv, else class folders; "
                              "unlabelled: images with no label folders, read as medtl predict reads them")
     parser.add_argument("--manifest", help="CSV with columns path (or image), label, [patient_id], [mask]")
