@@ -47,7 +47,7 @@ def dicom_errors_named(path: str | Path) -> Iterator[None]:
         >>> with dicom_errors_named("notes.txt"):
         ...     pydicom.dcmread(__file__)
         Traceback (most recent call last):
-        medtl.io.image.ReadError: notes.txt: not a DICOM file (no 'DICM' marker after the 128-byte preamble)
+        medtl.errors.ReadError: notes.txt: not a DICOM file (no 'DICM' marker after the 128-byte preamble)
     """
     try:
         yield
@@ -86,7 +86,7 @@ def required_image(ds: Dataset, path: str | Path) -> Dataset:
     Example:
         >>> required_image(Dataset(), "plan.dcm")
         Traceback (most recent call last):
-        medtl.io.image.ReadError: plan.dcm: DICOM file without an image (SOP class: none); not an image object, or damaged
+        medtl.errors.ReadError: plan.dcm: DICOM file without an image (SOP class: none); not an image object, or damaged
     """
     if not is_image(ds):
         kind = ds.get("SOPClassUID")

@@ -86,7 +86,7 @@ def errors_named(path: str | Path) -> Iterator[None]:
         >>> with errors_named("a.dcm"):
         ...     int("1A")
         Traceback (most recent call last):
-        medtl.io.image.ReadError: a.dcm: unreadable (ValueError: invalid literal for int() with base 10: '1A')
+        medtl.errors.ReadError: a.dcm: unreadable (ValueError: invalid literal for int() with base 10: '1A')
     """
     try:
         yield
