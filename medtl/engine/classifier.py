@@ -6,18 +6,15 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-import torch
 
 from medtl.config import ExperimentConfig
 from medtl.data.case_table import CaseTable
+from medtl.engine.classification import ClassificationTask
 from medtl.engine.datasets import case_items
-from medtl.engine.imbalance import balancing
-from medtl.engine.labels import resolve_classes
-from medtl.engine.loop import predict_proba, train
+from medtl.engine.fitting import fit_model
+from medtl.engine.loop import predict_proba
 from medtl.engine.predictions import prediction_frame
-from medtl.engine.settings import TrainSettings
-from medtl.engine.setup import Pipelines, build_model, case_cache
-from medtl.engine.validation import auc_validation, validation_rows
+from medtl.engine.setup import case_cache
 
 
 class NotFittedError(RuntimeError):
@@ -49,22 +46,13 @@ class Classifier:
         patients held out to validate every epoch. With `checkpoint` (a folder), every epoch is saved there and
         an interrupted fit resumes from it; with `train.tensorboard`, event files go to `log_dir`."""
         cfg = self.config_ = self._cfg()
-        self.classes_, self.positive_ = resolve_classes(table, cfg["data.positive_label"])
-        self.pipelines_ = Pipelines.from_config(cfg)
-        self.settings_ = TrainSettings.from_config(cfg)
-        items = case_items(table, self.classes_, with_mask=False)
-        y = np.array([item["y"] for item in items])
-        cache = case_cache(cfg, items, self.pipelines_, progress=progress)
-        fit_rows, check_rows = validation_rows(table, np.arange(len(items)), self.settings_.val_fraction, cfg["seed"])
-        validation = auc_validation(cache.subset(check_rows, self.pipelines_.eval), self.settings_, table, check_rows,
-                                    self.classes_, self.positive_, cfg["cv.aggregate"]) if len(check_rows) else None
-        balance = balancing(self.settings_.imbalance, y[fit_rows], len(self.classes_))
-        torch.manual_seed(cfg["seed"])
-        self.model_ = build_model(cfg, len(self.classes_))
-        self.history_ = train(self.model_, cache.subset(fit_rows, self.pipelines_.train), self.settings_,
-                              head=self.model_.spec.classifier, loss_weights=balance.loss_weights,
-                              sample_weights=balance.sample_weights, progress=progress, seed=cfg["seed"],
-                              checkpoint=checkpoint, validation=validation, log_dir=log_dir)
+        task = ClassificationTask(cfg, table)
+        self.classes_, self.positive_ = task.classes, task.positive
+        self.pipelines_, self.settings_ = task.pipes, task.settings
+        cache = case_cache(cfg, task.items, task.pipes, progress=progress)
+        fit = fit_model(task, cache, np.arange(len(task.items)), cfg["seed"], checkpoint=checkpoint, log_dir=log_dir,
+                        progress=progress)
+        self.model_, self.history_ = fit.model, fit.history
         return self
 
     def predict_proba(self, table: CaseTable) -> pd.DataFrame:

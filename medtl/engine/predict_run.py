@@ -16,7 +16,7 @@ from torch.utils.data import Dataset
 from medtl.data import summarize
 from medtl.data.case_table import CaseTable
 from medtl.data.layout_unlabelled import scan_new_data
-from medtl.engine.cv import say
+from medtl.engine.console import say
 from medtl.engine.datasets import case_items
 from medtl.engine.explain_run import top_cases
 from medtl.engine.loop import predict_proba

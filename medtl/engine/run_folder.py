@@ -4,7 +4,15 @@ from __future__ import annotations
 import shutil
 from pathlib import Path
 
+import pandas as pd
+from safetensors.torch import save_file
+from torch import nn
+
 from medtl.config import ExperimentConfig
+from medtl.engine.training_plots import plot_history
+
+MODEL_FILE = "model.safetensors"
+FOLD_PREDICTIONS = "val_predictions.csv"
 
 
 class RunFolder:
@@ -75,3 +83,29 @@ class RunFolder:
     @property
     def reports(self) -> Path:
         return self.root / "reports"
+
+
+def save_model(folder: Path, model: nn.Module, history: pd.DataFrame) -> None:
+    """Write a trained model into `folder`: its weights (model.safetensors), training history (history.csv and
+    history.png) and, when it was built from pretrained weights, its weight-loading report (load_report.json).
+
+    Example:
+        >>> save_model(Path("runs/final"), clf.model_, clf.history_)  # doctest: +SKIP
+    """
+    folder.mkdir(parents=True, exist_ok=True)
+    save_file({k: v.detach().cpu().contiguous() for k, v in model.state_dict().items()}, folder / MODEL_FILE)
+    history.to_csv(folder / "history.csv", index=False)
+    plot_history(history, folder / "history.png")
+    if getattr(model, "load_report", None) is not None:
+        (folder / "load_report.json").write_text(model.load_report.to_json())
+
+
+def save_fold(folder: Path, model: nn.Module, history: pd.DataFrame, frame: pd.DataFrame) -> None:
+    """Write a fold: its model (`save_model`) and its held-out predictions (val_predictions.csv), the file whose
+    presence marks the fold finished.
+
+    Example:
+        >>> save_fold(RunFolder("runs/demo").fold(0), model, history, frame)  # doctest: +SKIP
+    """
+    save_model(folder, model, history)
+    frame.to_csv(folder / FOLD_PREDICTIONS, index=False)

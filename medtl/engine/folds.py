@@ -1,0 +1,40 @@
+"""One fold of a cross-validation, the same for every task: fit on the other folds' patients (with inner
+validation, per-epoch checkpoints and reseeding), predict the held-out patients, save the fold."""
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from medtl.engine.checkpoint import remove_checkpoint
+from medtl.engine.console import say
+from medtl.engine.datasets import CaseCache
+from medtl.engine.fitting import fit_model
+from medtl.engine.run_folder import FOLD_PREDICTIONS, RunFolder, save_fold
+from medtl.engine.task import Task
+from medtl.engine.validation import best_epoch_note
+
+
+def run_fold(task: Task, run: RunFolder, cache: CaseCache, fold_of: np.ndarray, k: int, resume: bool = False,
+             progress: bool = True) -> pd.DataFrame:
+    """Fold `k` of `task` (cases with `fold_of == k` held out); returns its held-out predictions.
+
+    The fold trains with seed `seed + k` and checkpoints every epoch into `fold_<k>/`, so a killed run resumed
+    with `resume` continues after the last finished epoch; a fold already finished is read back instead.
+
+    Example:
+        >>> frame = run_fold(task, RunFolder("runs/demo"), cache, splits.fold_of(table), 0)  # doctest: +SKIP
+    """
+    folder = run.fold(k)
+    if resume and (folder / FOLD_PREDICTIONS).is_file():
+        say(progress, f"fold {k + 1}: already finished, kept")
+        return pd.read_csv(folder / FOLD_PREDICTIONS, dtype=task.fold_dtypes)
+    train_rows, held_out = np.flatnonzero(fold_of != k), np.flatnonzero(fold_of == k)
+    fit = fit_model(task, cache, train_rows, task.cfg["seed"] + k, checkpoint=folder,
+                    log_dir=run.root / "tensorboard" / f"fold_{k}", progress=progress,
+                    desc=f"fold {k + 1}/{fold_of.max() + 1}")
+    frame = task.predict(fit.model, cache, held_out, k)
+    save_fold(folder, fit.model, fit.history, frame)
+    remove_checkpoint(folder)
+    say(progress, f"fold {k + 1}: {len(fit.fit_rows)} train / {len(fit.check_rows)} validation / {len(held_out)} "
+                   f"held-out cases, final loss {fit.history['loss'].iloc[-1]:.3f}{best_epoch_note(fit.history)}")
+    return frame
