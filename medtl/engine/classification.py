@@ -17,12 +17,12 @@ from medtl.engine.labels import resolve_classes
 from medtl.engine.loop import predict_proba
 from medtl.engine.objective import Objective
 from medtl.engine.predictions import prediction_frame
-from medtl.engine.run_folder import RunFolder
 from medtl.engine.selection import Validation
 from medtl.engine.task import Task
 from medtl.engine.validation import auc_validation
 from medtl.evaluate import format_summary, summarize_cv
 from medtl.report import write_report
+from medtl.run_folder import RunFolder, target_class
 
 
 class ClassificationTask(Task):
@@ -48,7 +48,7 @@ class ClassificationTask(Task):
     @property
     def target(self) -> str:
         """The class a run explains and ranks cases by: the positive class, or the last one."""
-        return self.positive or self.classes[-1]
+        return target_class(self.classes, self.positive)
 
     def make_items(self) -> list[dict[str, Any]]:
         return case_items(self.table, self.classes, with_mask=False)

@@ -14,10 +14,10 @@ from medtl.data.case_table import CaseTable
 from medtl.engine.cohort import load_table
 from medtl.engine.console import say
 from medtl.engine.folds import run_fold
-from medtl.engine.run_folder import RunFolder
 from medtl.engine.setup import case_cache
 from medtl.engine.tasks import make_task
 from medtl.evaluate import Splits, check_leakage, make_splits
+from medtl.run_folder import RunFolder
 
 
 @dataclass

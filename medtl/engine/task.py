@@ -19,10 +19,10 @@ from medtl.config import ExperimentConfig
 from medtl.data.case_table import CaseTable
 from medtl.engine.datasets import CaseCache
 from medtl.engine.objective import Objective
-from medtl.engine.run_folder import RunFolder
 from medtl.engine.selection import Validation
 from medtl.engine.settings import TrainSettings
 from medtl.engine.setup import Pipelines
+from medtl.run_folder import RunFolder
 
 
 class Task(ABC):

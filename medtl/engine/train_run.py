@@ -2,7 +2,6 @@
 process or under `torchrun` with DDP."""
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import torch.distributed as dist
@@ -12,7 +11,7 @@ from medtl.engine.checkpoint import remove_checkpoint
 from medtl.engine.classifier import Classifier
 from medtl.engine.cohort import load_table
 from medtl.engine.distributed import init_from_env, is_main_process
-from medtl.engine.run_folder import RunFolder, save_model
+from medtl.run_folder import RunFolder
 
 
 def run_train(cfg: ExperimentConfig, out: str | Path, overwrite: bool = False, resume: bool = False,
@@ -39,8 +38,6 @@ def run_train(cfg: ExperimentConfig, out: str | Path, overwrite: bool = False, r
                               log_dir=run.root / "tensorboard")
     if is_main_process():
         table.to_csv(run.cases)
-        save_model(run.root, clf.model_, clf.history_)
-        (run.root / "model.json").write_text(json.dumps({"backbone": cfg["model.backbone"], "classes": clf.classes_,
-                                                         "positive": clf.positive_}, indent=2))
+        clf.save(run.root)
         remove_checkpoint(run.root)
     return clf
