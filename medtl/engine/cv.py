@@ -41,12 +41,16 @@ class CVResult:
 
     @property
     def headline(self) -> str:
-        """The run's main number in words: pooled patient-level AUC with its CI, or mean patient Dice.
+        """The run's main number in words: pooled patient-level AUC with its CI, macro AUC over findings, or
+        mean patient Dice.
 
         Example:
             >>> CVResult(Path("r"), {"pooled": {"patient": {"auc": 0.8, "bootstrap_ci": [0.7, 0.9]}}}, None).headline
             'pooled out-of-fold patient-level AUC 0.800 (95% CI 0.700-0.900)'
         """
+        if self.summary.get("task") == "multilabel":
+            lo, hi = self.summary["macro"]["bootstrap_ci"]
+            return f"out-of-fold patient-level macro AUC {self.summary['macro']['auc']:.3f} (95% CI {lo:.3f}-{hi:.3f})"
         if "pooled" not in self.summary:
             return f"out-of-fold patient-level Dice {self.summary['patient']['dice']['mean']:.3f}"
         lo, hi = self.summary["pooled"]["patient"]["bootstrap_ci"]

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from functools import partial
 from typing import Any
 
 import numpy as np
@@ -178,9 +179,11 @@ def _training_forward(model: nn.Module, compile_model: bool) -> nn.Module:
 
 
 @torch.no_grad()
-def predict_proba(model: nn.Module, data: Dataset, settings: TrainSettings) -> np.ndarray:
-    """Class probabilities (N, C) in the order of `data`. When a linear probe has stored this model's backbone
-    features for the cases of `data` (`medtl.engine.probe.stored_head_inputs`), only the head runs.
+def predict_proba(model: nn.Module, data: Dataset, settings: TrainSettings,
+                  activation: Callable[[torch.Tensor], torch.Tensor] = partial(torch.softmax, dim=1)) -> np.ndarray:
+    """Class probabilities (N, C) in the order of `data`: the softmax of the logits, or their `activation`
+    (`torch.sigmoid` for independent findings). When a linear probe has stored this model's backbone features
+    for the cases of `data` (`medtl.engine.probe.stored_head_inputs`), only the head runs.
 
     Example:
         >>> predict_proba(model, val_ds, TrainSettings()).shape  # doctest: +SKIP
@@ -191,11 +194,11 @@ def predict_proba(model: nn.Module, data: Dataset, settings: TrainSettings) -> n
     features = stored_head_inputs(model, data, settings)
     if features is not None:
         logits = model.get_submodule(model.spec.classifier)(features.to(device))
-        return torch.softmax(logits.float(), dim=1).cpu().numpy()
+        return activation(logits.float()).cpu().numpy()
     loader = DataLoader(data, batch_size=settings.batch_size, shuffle=False, num_workers=settings.loader_workers)
     out = []
     for batch in loader:
         with autocast_for(device, settings.precision):
             logits = model(batch["image"].to(device))
-        out.append(torch.softmax(logits.float(), dim=1).cpu().numpy())
+        out.append(activation(logits.float()).cpu().numpy())
     return np.concatenate(out) if out else np.zeros((0, 0))

@@ -26,7 +26,7 @@ def build_model(cfg: ExperimentConfig, num_classes: int, weights: str | None = N
     """
     return create_model(
         cfg["model.backbone"],
-        task=cfg["task"],
+        task="segmentation" if cfg["task"] == "segmentation" else "classification",  # multilabel: one logit each
         in_chans=1,
         num_classes=num_classes,
         weights=cfg["model.weights"] if weights is None else weights,
