@@ -13,7 +13,8 @@ from medtl.data import summarize
 from medtl.data.case_table import CaseTable
 from medtl.engine.cohort import load_table
 from medtl.engine.console import say
-from medtl.engine.folds import run_fold
+from medtl.engine.distributed import barrier, init_from_env, is_main_process
+from medtl.engine.folds import run_folds
 from medtl.engine.setup import case_cache
 from medtl.engine.tasks import make_task
 from medtl.evaluate import Splits, check_leakage, make_splits
@@ -68,36 +69,47 @@ def run_cv(
 ) -> CVResult:
     """Scan, split by patient, train one model per fold, predict every case with the model that never saw its
     patient, and summarise with confidence intervals; for classification, explain a few cases and write the
-    per-patient report. The task (`task:` classification or segmentation) says what is trained and measured
-    (`medtl.engine.tasks`); every task shares the fold (`medtl.engine.folds.run_fold`).
+    per-patient report. The task (`task:` classification, segmentation or multilabel) says what is trained and
+    measured (`medtl.engine.tasks`); every task shares the fold (`medtl.engine.folds.run_fold`).
 
     `splits` reuses the folds of another run (e.g. a from-scratch baseline on identical folds). `resume`
     continues an interrupted run in `out` (same config required): finished folds are kept, the fold in progress
-    restarts after its last checkpointed epoch.
+    restarts after its last checkpointed epoch. Started by `torchrun`, the folds run concurrently or
+    data-parallel as `cv.parallel` says (`medtl.engine.folds.run_folds`); rank 0 alone writes the run's files,
+    summarises, explains and reports.
 
     Example:
         >>> cfg = ExperimentConfig.from_yaml("configs/demo_xray.yaml")  # doctest: +SKIP
         >>> run_cv(cfg, "runs/demo").pooled_auc                        # doctest: +SKIP
     """
-    run = RunFolder(out).resume(cfg) if resume else RunFolder(out).create(overwrite)
-    cfg.to_yaml(run.config)
+    init_from_env()
+    main = is_main_process()
+    run = RunFolder(out)
+    if main:
+        run.resume(cfg) if resume else run.create(overwrite)
+        cfg.to_yaml(run.config)
+    barrier()  # the folder is ready (and emptied when overwriting) before any rank reads from it
     table = table if table is not None else load_table(cfg)
-    table.to_csv(run.cases)
-    say(progress, summarize(table))
     task = make_task(cfg, table)
+    if main:
+        table.to_csv(run.cases)
+        say(progress, summarize(table))
     if resume and run.splits.is_file():
         splits = Splits.from_json(run.splits)
     splits = splits or make_splits(table, folds=cfg["cv.folds"], seed=cfg["seed"])
     check_leakage(splits, table)
-    splits.to_json(run.splits)
-    fold_of = splits.fold_of(table)
-    cache = case_cache(cfg, task.items, task.pipes, progress)
-    frames = [run_fold(task, run, cache, fold_of, k, resume, progress) for k in range(int(fold_of.max()) + 1)]
-
-    oof = pd.concat(frames).sort_values("case_id").reset_index(drop=True)
-    oof.to_csv(run.oof, index=False)
-    summary = task.summarize(oof)
-    run.summary.write_text(json.dumps(summary, indent=2))
-    say(progress, task.format_summary(summary))
-    task.finish(run, oof, cache)
+    if main:
+        splits.to_json(run.splits)
+    cache = case_cache(cfg, task.items, task.pipes, progress and main)
+    frames = run_folds(task, run, cache, splits.fold_of(table), resume, progress)
+    if main:
+        oof = pd.concat(frames).sort_values("case_id").reset_index(drop=True)
+        oof.to_csv(run.oof, index=False)
+        summary = task.summarize(oof)
+        run.summary.write_text(json.dumps(summary, indent=2))
+        say(progress, task.format_summary(summary))
+        task.finish(run, oof, cache)
+    barrier()  # every rank returns the finished run
+    if not main:
+        summary, oof = run.read_summary(), pd.read_csv(run.oof, dtype=task.fold_dtypes)
     return CVResult(run.root, summary, oof)
