@@ -14,6 +14,15 @@ from medtl.engine.training_plots import plot_history
 from medtl.run_folder import FOLD_PREDICTIONS, MODEL_FILE, RunFolder
 
 
+def save_weights(model: nn.Module, path: Path) -> None:
+    """Write `model`'s parameters and buffers to the safetensors file `path`.
+
+    Example:
+        >>> save_weights(model, Path("runs/final/model.safetensors"))  # doctest: +SKIP
+    """
+    save_file({k: v.detach().cpu().contiguous() for k, v in model.state_dict().items()}, path)
+
+
 def save_model(folder: Path, model: nn.Module, history: pd.DataFrame) -> None:
     """Write a trained model into `folder`: its weights (model.safetensors), training history (history.csv and
     history.png) and, when it was built from pretrained weights, its weight-loading report (load_report.json).
@@ -22,7 +31,7 @@ def save_model(folder: Path, model: nn.Module, history: pd.DataFrame) -> None:
         >>> save_model(Path("runs/final"), clf.model_, clf.history_)  # doctest: +SKIP
     """
     folder.mkdir(parents=True, exist_ok=True)
-    save_file({k: v.detach().cpu().contiguous() for k, v in model.state_dict().items()}, folder / MODEL_FILE)
+    save_weights(model, folder / MODEL_FILE)
     history.to_csv(folder / "history.csv", index=False)
     plot_history(history, folder / "history.png")
     if getattr(model, "load_report", None) is not None:
