@@ -17,7 +17,8 @@ from benchmarks.measure import Ratio, heading
 from medtl.config import ExperimentConfig
 from medtl.engine.datasets import CaseCache
 from medtl.engine.frozen_features import FrozenFeatures
-from medtl.engine.loop import class_weights, predict_proba, train
+from medtl.engine.imbalance import class_weights
+from medtl.engine.loop import predict_proba, train
 from medtl.engine.objective import FitContext, Objective
 from medtl.engine.settings import TrainSettings
 from medtl.engine.setup import Pipelines, build_model, case_cache

@@ -15,9 +15,9 @@ from medtl.engine.fitting import fit_model
 from medtl.engine.model_files import save_fold
 from medtl.engine.task import Task
 from medtl.engine.validation import best_epoch_note
+from medtl.run_folder import FOLD_PREDICTIONS, RunFolder
 
 PARALLEL = ("folds", "ddp")
-from medtl.run_folder import FOLD_PREDICTIONS, RunFolder
 
 
 def run_fold(task: Task, run: RunFolder, cache: CaseCache, fold_of: np.ndarray, k: int, resume: bool = False,

@@ -28,18 +28,6 @@ from medtl.engine.step_losses import StepLosses
 from medtl.engine.strategy import apply_phase, phase_for_epoch, set_train_mode
 
 
-def class_weights(y: np.ndarray, n_classes: int) -> torch.Tensor:
-    """Inverse-frequency weights (scikit-learn's "balanced"), so a rare class counts as much as a common one.
-
-    Example:
-        >>> class_weights(np.array([0, 0, 0, 1]), 2)
-        tensor([0.6667, 2.0000])
-    """
-    counts = np.bincount(y, minlength=n_classes).astype(np.float64)
-    weights = len(y) / (n_classes * np.maximum(counts, 1.0))
-    return torch.tensor(weights, dtype=torch.float32)
-
-
 def training_loader(data: Dataset, settings: TrainSettings, seed: int | None = None,
                     sample_weights: Sequence[float] | None = None) -> DataLoader:
     """Training batches of `data`: shuffled, sharded across processes under DDP, or, with `sample_weights`
