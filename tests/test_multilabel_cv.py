@@ -100,3 +100,5 @@ def test_a_value_that_is_no_finding_names_file_row_and_column(tmp_path):
     cfg = ExperimentConfig.from_dict({"task": "multilabel", "data": {"root": str(root), "manifest": str(manifest)}})
     with pytest.raises(ValueError, match=r"multilabel.csv: row 4, column 'edema': 'maybe' is not a finding value"):
         load_table(cfg)
+    with pytest.raises(ValueError, match="data.layout 'class-folders' has none"):
+        load_table(cfg.with_overrides(["data.layout=class-folders"]))

@@ -22,6 +22,9 @@ def load_table(cfg: ExperimentConfig) -> CaseTable:
     if not cfg["data.root"]:
         raise ValueError(f"{cfg.source}: data.root is not set; point it at the folder of images to use")
     if cfg["task"] == "multilabel":
+        if cfg["data.layout"] not in ("auto", "csv"):
+            raise ValueError(f"{cfg.source}: task multilabel reads its findings from a CSV manifest; data.layout "
+                             f"{cfg['data.layout']!r} has none (use csv)")
         manifest = cfg["data.manifest"] or Path(cfg["data.root"]) / MANIFEST_NAME
         return with_findings(scan_new_data(manifest, layout="csv"), manifest)
     return scan_folder(cfg["data.root"], layout=cfg["data.layout"], manifest=cfg["data.manifest"])
