@@ -17,7 +17,9 @@ from benchmarks.measure import Ratio, heading
 from medtl.config import ExperimentConfig
 from medtl.engine.datasets import CaseCache
 from medtl.engine.frozen_features import FrozenFeatures
-from medtl.engine.loop import class_weights, predict_proba, train
+from medtl.engine.imbalance import class_weights
+from medtl.engine.loop import predict_proba, train
+from medtl.engine.objective import FitContext, Objective
 from medtl.engine.settings import TrainSettings
 from medtl.engine.setup import Pipelines, build_model, case_cache
 from medtl.evaluate import auc_value, make_splits
@@ -57,7 +59,8 @@ def cross_validate(cfg: ExperimentConfig, cache: CaseCache, fold_of: np.ndarray,
         model = build_model(cfg, n_classes)
         start = time.perf_counter()
         train(model, cache.subset(train_rows, pipes.train), settings, head=model.spec.classifier,
-              loss_weights=class_weights(y[train_rows], n_classes), progress=False, seed=cfg["seed"] + k)
+              objective=Objective(loss_weights=class_weights(y[train_rows], n_classes)), progress=False,
+              context=FitContext(seed=cfg["seed"] + k))
         proba[held_out] = predict_proba(model, cache.subset(held_out, pipes.eval), settings)
         seconds.append(time.perf_counter() - start)
     return seconds, auc_value(y, proba)

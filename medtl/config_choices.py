@@ -10,7 +10,7 @@ Example:
 from __future__ import annotations
 
 CHOICES: dict[str, tuple[str, ...]] = {
-    "task": ("classification", "segmentation"),
+    "task": ("classification", "segmentation", "multilabel"),
     "data.layout": ("auto", "class-folders", "csv", "msd", "unlabelled"),
     "data.cache": ("memory", "disk"),
     "transforms.intensity": ("percentile", "minmax", "none"),
@@ -21,5 +21,6 @@ CHOICES: dict[str, tuple[str, ...]] = {
     "train.precision": ("auto", "bf16", "fp32"),
     "seg.loss": ("dice_ce", "dice"),
     "cv.aggregate": ("mean", "max", "noisy_or"),
+    "cv.parallel": ("folds", "ddp"),
     "explain.method": ("auto", "gradcam", "gradcampp", "occlusion"),
 }

@@ -121,6 +121,8 @@ class SegSection(_Section):
 class CVSection(_Section):
     folds: int = Field(5, ge=2)
     aggregate: _choice("cv.aggregate") = Field("mean", description="image -> patient probability")
+    parallel: _choice("cv.parallel") = Field(
+        "folds", description="under torchrun: folds (each rank trains its own folds) or ddp (every fold over all ranks)")
 
 
 class ExplainSection(_Section):

@@ -103,11 +103,11 @@ def test_schema_choices_cover_what_the_engine_accepts():
     from medtl.engine.strategy import STRATEGIES
     from medtl.evaluate.aggregate import HOW
     from medtl.explain.cam import METHODS
-    from medtl.models.create import TASKS
+    from medtl.engine.tasks import TASKS
 
     engine = {"data.layout": LAYOUTS, "data.cache": CACHE_MODES, "train.optimizer": OPTIMIZERS,
               "train.schedule": SCHEDULES, "seg.loss": tuple(LOSSES), "train.imbalance": IMBALANCE,
-              "train.strategy": STRATEGIES, "cv.aggregate": HOW, "task": TASKS}
+              "train.strategy": STRATEGIES, "cv.aggregate": HOW, "task": tuple(TASKS)}
     for key, allowed in engine.items():
         assert set(CHOICES[key]) == set(allowed), key
     assert set(METHODS) <= set(CHOICES["explain.method"])

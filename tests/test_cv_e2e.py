@@ -57,11 +57,11 @@ def test_patients_report_has_one_row_per_patient(xray_run):
 
 
 def test_too_small_a_dataset_is_refused_before_any_training(tmp_path, monkeypatch):
-    import medtl.engine.cv as cv
+    import medtl.engine.fitting as fitting
 
     data = make_xray(tmp_path / "data", patients=4, size=32, seed=5)
     trained = []
-    monkeypatch.setattr(cv, "train", lambda *a, **k: trained.append(1))
+    monkeypatch.setattr(fitting, "train", lambda *a, **k: trained.append(1))
     cfg = ExperimentConfig.from_dict({"data": {"root": str(data), "layout": "csv"}, "model": {"weights": "none"},
                                       "cv": {"folds": 5}})
     with pytest.raises(ValueError, match="patients"):

@@ -28,7 +28,7 @@ def _worker(rank: int, port: int, cfg_data: dict, out: str, dump: str) -> None:
     if rank == 1:  # any write by rank 1 into the run folder fails the run
         def refuse(*args, **kwargs):
             raise AssertionError("rank 1 wrote to the run folder")
-        train_run.save_file = refuse
+        train_run.Classifier.save = refuse
         train_run.RunFolder.create = refuse
         train_run.ExperimentConfig.to_yaml = refuse
     clf = train_run.run_train(ExperimentConfig.from_dict(cfg_data), out, progress=False)

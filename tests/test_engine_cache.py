@@ -59,7 +59,7 @@ def test_unknown_cache_mode_is_refused_when_the_config_is_read():
 def test_subsets_augment_plain_tensors_and_reseeding_repeats_an_epoch(tmp_path):
     from monai.data import MetaTensor, get_track_meta
 
-    from medtl.engine.loop import _reseed
+    from medtl.engine.objective import reseed
 
     paths = write_pngs(tmp_path / "png")
     cfg = ExperimentConfig.from_dict({"transforms": {"input_size": [16, 16]}})
@@ -68,7 +68,7 @@ def test_subsets_augment_plain_tensors_and_reseeding_repeats_an_epoch(tmp_path):
     data = cache.subset(np.arange(4), pipes.train)
     epochs = []
     for _ in range(2):
-        _reseed(data, seed=3, epoch=0)
+        reseed(data, seed=3, epoch=0)
         epochs.append([data[i]["image"] for i in range(4)])
     assert not any(isinstance(image, MetaTensor) for image in epochs[0])
     assert all(np.array_equal(a, b) for a, b in zip(*epochs))

@@ -24,6 +24,7 @@ def _worker(rank: int, port: int, dump: str) -> None:
     torch.set_num_threads(1)
     from medtl.engine.distributed import init_from_env
     from medtl.engine.loop import train
+    from medtl.engine.objective import FitContext
     from medtl.engine.selection import Validation
     from medtl.engine.settings import TrainSettings
 
@@ -34,7 +35,7 @@ def _worker(rank: int, port: int, dump: str) -> None:
     data = [{"image": torch.randn(1, 8, 8), "y": i % 2} for i in range(16)]
     own = iter([0.5, 0.9, 0.6, 0.7, 0.8] if rank == 0 else [0.9, 0.1, 0.95, 0.99, 0.99])
     history = train(model, data, TrainSettings(epochs=5, batch_size=4, val_fraction=0.2, patience=2), head="5",
-                    progress=False, seed=0, validation=Validation("val_auc", lambda m: next(own)))
+                    progress=False, context=FitContext(seed=0, validation=Validation("val_auc", lambda m: next(own))))
     state = {k: v.contiguous() for k, v in model.state_dict().items()}
     state["val_auc"] = torch.tensor(history["val_auc"].tolist())
     save_file(state, os.path.join(dump, f"rank{rank}.safetensors"))

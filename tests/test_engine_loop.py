@@ -3,6 +3,7 @@ import pytest
 import torch
 
 from medtl.engine.loop import predict_proba, train
+from medtl.engine.objective import FitContext
 from medtl.engine.settings import TrainSettings
 from toy_models import TinyNet, blobs, snapshot
 
@@ -43,7 +44,7 @@ def test_non_finite_loss_names_epoch_and_batch(strategy):
     data[0]["image"] = torch.full((1, 16, 16), float("nan"))
     with pytest.raises(FloatingPointError, match=r"fold 2/5: loss became nan at epoch 1, batch \d"):
         train(model, data, TrainSettings(epochs=1, batch_size=8, strategy=strategy), head="head", progress=False,
-              desc="fold 2/5")
+              context=FitContext(desc="fold 2/5"))
 
 
 def test_losses_read_in_groups_give_the_same_history_and_name_the_bad_batch(monkeypatch):
@@ -54,7 +55,7 @@ def test_losses_read_in_groups_give_the_same_history_and_name_the_bad_batch(monk
         monkeypatch.setitem(step_losses.SYNC_EVERY, "cpu", every)
         torch.manual_seed(0)
         histories.append(train(TinyNet(), blobs(40), TrainSettings(epochs=2, batch_size=8), head="head",
-                               progress=False, seed=1))
+                               progress=False, context=FitContext(seed=1)))
     np.testing.assert_allclose(histories[0]["loss"], histories[1]["loss"], rtol=1e-6)
 
     nan = [dict(item, image=torch.full((1, 16, 16), float("nan"))) for item in blobs(40)]

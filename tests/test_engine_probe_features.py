@@ -5,16 +5,17 @@ import torch
 from safetensors.torch import save_file
 from torch import nn
 
-import medtl.engine.probe as probe
 from medtl.config import ExperimentConfig
 from medtl.engine.cv import load_table, run_cv
 from medtl.engine.datasets import CaseCache, case_items
 from medtl.engine.frozen_features import FrozenFeatures
 from medtl.engine.labels import resolve_classes
 from medtl.engine.loop import predict_proba
+from medtl.engine.model_files import load_fold_model
 from medtl.engine.predict_run import predict
+import medtl.engine.probe as probe
 from medtl.engine.settings import TrainSettings
-from medtl.engine.setup import Pipelines, build_model, load_fold_model
+from medtl.engine.setup import Pipelines, build_model
 from medtl.synth import make_xray
 
 

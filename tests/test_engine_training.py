@@ -13,6 +13,7 @@ from medtl.engine.checkpoint import STATE_FILE
 from medtl.engine.imbalance import balancing
 from medtl.engine.loop import train, training_loader
 from medtl.engine.monitor import TrainingMonitor
+from medtl.engine.objective import FitContext
 from medtl.engine.selection import Validation
 from medtl.engine.settings import TrainSettings, autocast_for, cpu_supports_bf16, memory_format_for
 from medtl.engine.training_plots import plot_history
@@ -66,7 +67,8 @@ def test_early_stopping_stops_after_patience_and_restores_the_best_epoch():
     model = TinyNet()
     signal = Signal([0.5, 0.7, 0.6, 0.65, 0.9, 0.95])
     settings = TrainSettings(epochs=6, batch_size=8, lr=0.01, val_fraction=0.2, patience=2)
-    history = train(model, blobs(24), settings, head="head", progress=False, validation=Validation("val_auc", signal))
+    history = train(model, blobs(24), settings, head="head", progress=False,
+                    context=FitContext(validation=Validation("val_auc", signal)))
     assert history["epoch"].tolist() == [1, 2, 3, 4]  # epochs 3 and 4 did not beat epoch 2
     assert history["val_auc"].tolist() == [0.5, 0.7, 0.6, 0.65]
     assert same(weights_of(model), signal.seen[2])
@@ -78,7 +80,8 @@ def test_an_epoch_that_ties_the_best_metric_is_kept_but_does_not_reset_patience(
     model = TinyNet()
     signal = Signal([0.8, 1.0, 1.0, 1.0, 1.0, 1.0])  # a small validation set's AUC saturates
     settings = TrainSettings(epochs=6, batch_size=8, lr=0.01, val_fraction=0.2, patience=2)
-    history = train(model, blobs(24), settings, head="head", progress=False, validation=Validation("val_auc", signal))
+    history = train(model, blobs(24), settings, head="head", progress=False,
+                    context=FitContext(validation=Validation("val_auc", signal)))
     assert history["epoch"].tolist() == [1, 2, 3, 4]  # epochs 3 and 4 only tie epoch 2
     assert same(weights_of(model), signal.seen[4]) and not same(signal.seen[2], signal.seen[4])
     assert best_epoch_note(history) == ", best val_auc 1.000 at epoch 4"
@@ -89,24 +92,26 @@ def test_select_best_false_keeps_the_last_epoch_and_linear_probe_selects_too():
     model = TinyNet()
     signal = Signal([0.9, 0.5, 0.4])
     train(model, blobs(24), TrainSettings(epochs=3, batch_size=8, val_fraction=0.2, select_best=False), head="head",
-          progress=False, validation=Validation("val_auc", signal))
+          progress=False,
+                    context=FitContext(validation=Validation("val_auc", signal)))
     assert same(weights_of(model), signal.seen[3])
     probe = Signal([0.6, 0.8, 0.7])
     history = train(model, blobs(24), TrainSettings(strategy="linear_probe", epochs=3, batch_size=8, lr=0.05,
                                                   val_fraction=0.2), head="head", progress=False,
-                    validation=Validation("val_auc", probe))
+                    context=FitContext(validation=Validation("val_auc", probe)))
     assert history["val_auc"].tolist() == [0.6, 0.8, 0.7] and same(weights_of(model), probe.seen[2])
 
 
-def test_a_run_killed_during_validation_resumes_with_its_best_epoch_and_patience(tmp_path):
+@pytest.mark.parametrize("strategy", ["full", "linear_probe"])
+def test_a_run_killed_during_validation_resumes_with_its_best_epoch_and_patience(tmp_path, strategy):
     values = [0.5, 0.8, 0.7, 0.75, 0.6, 0.99]
-    settings = TrainSettings(epochs=6, batch_size=8, lr=0.01, val_fraction=0.2, patience=3)
+    settings = TrainSettings(strategy=strategy, epochs=6, batch_size=8, lr=0.01, val_fraction=0.2, patience=3)
 
     def run(signal, folder):
         torch.manual_seed(0)
         model = TinyNet()
-        history = train(model, blobs(24), settings, head="head", progress=False, seed=3, checkpoint=folder,
-                        validation=Validation("val_auc", signal))
+        history = train(model, blobs(24), settings, head="head", progress=False,
+                        context=FitContext(seed=3, checkpoint=folder, validation=Validation("val_auc", signal)))
         return model, history
 
     straight_model, straight = run(Signal(values), tmp_path / "straight")
@@ -174,8 +179,8 @@ def test_tensorboard_logs_steps_and_epochs(tmp_path):
 
     torch.manual_seed(0)
     train(TinyNet(), blobs(16), TrainSettings(epochs=2, batch_size=8, tensorboard=True, val_fraction=0.2),
-          head="head", progress=False, validation=Validation("val_auc", lambda model: 0.75),
-          log_dir=tmp_path / "tb")
+          head="head", progress=False,
+          context=FitContext(validation=Validation("val_auc", lambda model: 0.75), log_dir=tmp_path / "tb"))
     events = EventAccumulator(str(tmp_path / "tb"))
     events.Reload()
     tags = set(events.Tags()["scalars"])

@@ -14,7 +14,8 @@ from medtl.config import ExperimentConfig
 from medtl.data.layout_unlabelled import scan_new_data
 from medtl.engine.cv import run_cv
 from medtl.engine.datasets import case_items
-from medtl.engine.setup import Pipelines, load_fold_model
+from medtl.engine.model_files import load_fold_model
+from medtl.engine.setup import Pipelines
 from medtl.synth import make_xray
 
 

@@ -5,6 +5,7 @@ import torch
 
 from medtl.config import ExperimentConfig
 from medtl.engine.loop import train
+from medtl.engine.objective import Objective
 from medtl.engine.settings import TrainSettings
 from medtl.engine.seg_summary import seg_cv_summary
 from medtl.engine.segmentation import SegSettings, predict_masks, segmentation_loss
@@ -30,8 +31,8 @@ def test_unet_learns_a_bright_lesion_with_dice_ce_and_sliding_window():
     torch.manual_seed(0)
     model = create_model("resnet18", task="segmentation", num_classes=2)
     history = train(model, bright_squares(24, seed=0), TrainSettings(epochs=3, batch_size=8, lr=3e-3),
-                    head=model.spec.classifier, criterion=segmentation_loss("dice_ce"), target_key="mask",
-                    progress=False)
+                    head=model.spec.classifier,
+                    objective=Objective(criterion=segmentation_loss("dice_ce"), target_key="mask"), progress=False)
     assert history["loss"].iloc[-1] < history["loss"].iloc[0]
     held_out = bright_squares(6, seed=1)
     masks = predict_masks(model, held_out, TrainSettings(batch_size=6), window=(16, 16), overlap=0.5)
@@ -41,10 +42,8 @@ def test_unet_learns_a_bright_lesion_with_dice_ce_and_sliding_window():
 
 
 def test_criterion_and_class_weights_are_exclusive():
-    model = create_model("resnet18", task="segmentation", num_classes=2)
     with pytest.raises(ValueError, match="not both"):
-        train(model, bright_squares(2, seed=0), TrainSettings(epochs=1), head="head",
-              loss_weights=torch.ones(2), criterion=segmentation_loss("dice"), target_key="mask", progress=False)
+        Objective(loss_weights=torch.ones(2), criterion=segmentation_loss("dice"), target_key="mask")
 
 
 def test_unknown_loss_and_oversized_patch_are_refused():

@@ -7,6 +7,7 @@ from typing import Any
 
 from medtl.config import ExperimentConfig
 from medtl.engine.cv import CVResult, run_cv
+from medtl.engine.distributed import barrier, is_main_process
 from medtl.evaluate import Splits, compare_runs, format_comparison
 
 BASELINE_FOLDER = "baseline_scratch"
@@ -28,8 +29,11 @@ def run_with_scratch_baseline(cfg: ExperimentConfig, out: str | Path, overwrite:
     scratch_cfg = cfg.with_overrides(["model.weights=none", "train.strategy=full", f"name={cfg['name']}_scratch"])
     scratch = run_cv(scratch_cfg, out / BASELINE_FOLDER, splits=Splits.from_json(out / "splits.json"),
                      progress=progress)
-    comparison = compare_runs(out, out / BASELINE_FOLDER)
-    (out / f"compare_{BASELINE_FOLDER}.json").write_text(json.dumps(comparison, indent=2) + "\n")
-    if progress:
+    written = out / f"compare_{BASELINE_FOLDER}.json"
+    if is_main_process():
+        written.write_text(json.dumps(compare_runs(out, out / BASELINE_FOLDER), indent=2) + "\n")
+    barrier()  # under torchrun, rank 0 alone compares and writes
+    comparison = json.loads(written.read_text())
+    if progress and is_main_process():
         print(format_comparison(comparison))
     return pretrained, scratch, comparison

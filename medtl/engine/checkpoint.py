@@ -14,8 +14,10 @@ from pathlib import Path
 from typing import Any
 
 import torch
-from safetensors.torch import load_file, save_file
+from safetensors.torch import load_file
 from torch import nn
+
+from medtl.engine.model_files import save_weights
 
 MODEL_FILE = "last_model.safetensors"
 STATE_FILE = "last_state.pt"
@@ -43,7 +45,7 @@ def save_checkpoint(folder: Path, model: nn.Module, optimizer: torch.optim.Optim
     """
     folder.mkdir(parents=True, exist_ok=True)
     tmp_model, tmp_state = folder / f".{MODEL_FILE}.tmp", folder / f".{STATE_FILE}.tmp"
-    save_file({k: v.detach().cpu().contiguous() for k, v in model.state_dict().items()}, tmp_model)
+    save_weights(model, tmp_model)
     torch.save({"epoch": epoch, "phase": [phase.backbone_trains, phase.backbone_lr_factor],
                 "optimizer": optimizer.state_dict(), "history": history, "selection": selection}, tmp_state)
     os.replace(tmp_model, folder / MODEL_FILE)

@@ -1,31 +1,34 @@
 """`Classifier`: fine-tune a pretrained backbone on a `CaseTable`, scikit-learn style."""
 from __future__ import annotations
 
+import json
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pandas as pd
-import torch
 
 from medtl.config import ExperimentConfig
 from medtl.data.case_table import CaseTable
+from medtl.engine.classification import ClassificationTask
 from medtl.engine.datasets import case_items
-from medtl.engine.imbalance import balancing
-from medtl.engine.labels import resolve_classes
-from medtl.engine.loop import predict_proba, train
+from medtl.engine.fitting import fit_model
+from medtl.engine.loop import predict_proba
+from medtl.engine.model_files import save_model
 from medtl.engine.predictions import prediction_frame
 from medtl.engine.settings import TrainSettings
-from medtl.engine.setup import Pipelines, build_model, case_cache
-from medtl.engine.validation import auc_validation, validation_rows
+from medtl.engine.setup import Pipelines, case_cache
+from medtl.engine.trained_model import load_trained_model
 from medtl.errors import NotFittedError
+from medtl.run_folder import RunFolder
 
 
 class Classifier:
     """Image/volume classifier fine-tuned from a pretrained backbone.
 
     `config` takes any subset of the experiment keys (see `configs/defaults.yaml`); `fit` returns self and sets
-    `config_`, `classes_`, `positive_`, `model_`, `history_`; `predict_proba` returns the tidy predictions table.
+    `config_`, `classes_`, `positive_`, `model_`, `history_`; `predict_proba` returns the tidy predictions table;
+    `save` writes a `medtl train` run folder and `Classifier.load` reads one back.
 
     Example:
         >>> clf = Classifier({"model": {"backbone": "resnet18"}, "train": {"epochs": 2}})
@@ -34,6 +37,10 @@ class Classifier:
 
     def __init__(self, config: ExperimentConfig | dict[str, Any] | None = None):
         self.config = config
+
+    def _check_fitted(self, what: str) -> None:
+        if not hasattr(self, "model_"):
+            raise NotFittedError(f"this Classifier is not fitted yet; call fit(table) before {what}")
 
     def _cfg(self) -> ExperimentConfig:
         if isinstance(self.config, ExperimentConfig):
@@ -46,28 +53,55 @@ class Classifier:
         patients held out to validate every epoch. With `checkpoint` (a folder), every epoch is saved there and
         an interrupted fit resumes from it; with `train.tensorboard`, event files go to `log_dir`."""
         cfg = self.config_ = self._cfg()
-        self.classes_, self.positive_ = resolve_classes(table, cfg["data.positive_label"])
-        self.pipelines_ = Pipelines.from_config(cfg)
-        self.settings_ = TrainSettings.from_config(cfg)
-        items = case_items(table, self.classes_, with_mask=False)
-        y = np.array([item["y"] for item in items])
-        cache = case_cache(cfg, items, self.pipelines_, progress=progress)
-        fit_rows, check_rows = validation_rows(table, np.arange(len(items)), self.settings_.val_fraction, cfg["seed"])
-        validation = auc_validation(cache.subset(check_rows, self.pipelines_.eval), self.settings_, table, check_rows,
-                                    self.classes_, self.positive_, cfg["cv.aggregate"]) if len(check_rows) else None
-        balance = balancing(self.settings_.imbalance, y[fit_rows], len(self.classes_))
-        torch.manual_seed(cfg["seed"])
-        self.model_ = build_model(cfg, len(self.classes_))
-        self.history_ = train(self.model_, cache.subset(fit_rows, self.pipelines_.train), self.settings_,
-                              head=self.model_.spec.classifier, loss_weights=balance.loss_weights,
-                              sample_weights=balance.sample_weights, progress=progress, seed=cfg["seed"],
-                              checkpoint=checkpoint, validation=validation, log_dir=log_dir)
+        task = ClassificationTask(cfg, table)
+        self.classes_, self.positive_ = task.classes, task.positive
+        self.pipelines_, self.settings_ = task.pipes, task.settings
+        cache = case_cache(cfg, task.items, task.pipes, progress=progress)
+        fit = fit_model(task, cache, np.arange(len(task.items)), cfg["seed"], checkpoint=checkpoint, log_dir=log_dir,
+                        progress=progress)
+        self.model_, self.history_ = fit.model, fit.history
         return self
+
+    def save(self, folder: str | Path) -> Path:
+        """Write the fitted model as a `medtl train` run folder: config.yaml, model.safetensors, model.json
+        (backbone, classes, positive class), history.csv, history.png and load_report.json; returns the folder.
+
+        Example:
+            >>> Classifier({"train": {"epochs": 2}}).fit(table).save("runs/final")  # doctest: +SKIP
+            PosixPath('runs/final')
+        """
+        self._check_fitted("save")
+        run = RunFolder(folder)
+        run.root.mkdir(parents=True, exist_ok=True)
+        self.config_.to_yaml(run.config)
+        save_model(run.root, self.model_, self.history_)
+        run.model_info.write_text(json.dumps({"backbone": self.config_["model.backbone"], "classes": self.classes_,
+                                              "positive": self.positive_}, indent=2))
+        return run.root
+
+    @classmethod
+    def load(cls, path: str | Path) -> "Classifier":
+        """A fitted `Classifier` read back from what `save` (or `medtl train`) wrote, or from a model.safetensors
+        file with model.json and config.yaml beside it.
+
+        Example:
+            >>> Classifier.load("runs/final").predict_proba(new_table)  # doctest: +SKIP
+        """
+        trained = load_trained_model(path)
+        if len(trained.weights) != 1:
+            raise ValueError(f"{path}: a `medtl cv` run holds {len(trained.weights)} fold models; Classifier.load "
+                             "reads one model (a `medtl train` run); medtl.predict applies the fold ensemble")
+        clf = cls(trained.cfg)
+        clf.config_, clf.classes_, clf.positive_ = trained.cfg, trained.classes, trained.positive
+        clf.pipelines_, clf.settings_ = Pipelines.from_config(trained.cfg), TrainSettings.from_config(trained.cfg)
+        clf.model_ = trained.load()[0]
+        history = trained.folder / "history.csv"
+        clf.history_ = pd.read_csv(history) if history.is_file() else None
+        return clf
 
     def predict_proba(self, table: CaseTable) -> pd.DataFrame:
         """Predictions for every case of `table`: case_id, patient_id, fold (-1), [label, y_true], p_<class>."""
-        if not hasattr(self, "model_"):
-            raise NotFittedError("this Classifier is not fitted yet; call fit(table) before predict_proba")
+        self._check_fitted("predict_proba")
         items = case_items(table, self.classes_, with_mask=False)
         data = case_cache(self.config_, items, self.pipelines_, progress=False).subset(np.arange(len(items)),
                                                                                       self.pipelines_.eval)

@@ -2,6 +2,8 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 import torch
 import torch.distributed as dist
@@ -26,8 +28,36 @@ def init_from_env() -> bool:
     return True
 
 
+_alone = False  # set by `alone`: this process works as if it were the only one
+
+
 def is_distributed() -> bool:
-    return dist.is_available() and dist.is_initialized()
+    """Whether this process trains together with others (DDP): in a process group, and not `alone`."""
+    return not _alone and dist.is_available() and dist.is_initialized()
+
+
+@contextmanager
+def alone() -> Iterator[None]:
+    """Work inside as a lone process although in a process group: no DDP, no collectives, and this process
+    writes its own checkpoints (`cv.parallel: folds`, where each rank trains folds of its own).
+
+    Example:
+        >>> with alone():
+        ...     is_distributed(), is_main_process()
+        (False, True)
+    """
+    global _alone
+    before, _alone = _alone, True
+    try:
+        yield
+    finally:
+        _alone = before
+
+
+def barrier() -> None:
+    """Wait for every process of the group (nothing to wait for in a plain run)."""
+    if is_distributed():
+        dist.barrier()
 
 
 def is_main_process() -> bool:

@@ -13,10 +13,11 @@ import torch
 from medtl.config import ExperimentConfig
 from medtl.data.case_table import CaseTable
 from medtl.engine.datasets import CaseCache, case_items
-from medtl.engine.run_folder import RunFolder
-from medtl.engine.setup import Pipelines, case_cache, load_fold_model
+from medtl.engine.model_files import load_fold_model
+from medtl.engine.setup import Pipelines, case_cache
 from medtl.explain import METHODS, explain_cases, write_explain_summary
 from medtl.io import read_image
+from medtl.run_folder import RunFolder, target_class
 
 
 def top_cases(oof: pd.DataFrame, target: str, n: int) -> list[str]:
@@ -75,7 +76,7 @@ def explain_run(run_dir: str | Path, case_ids: Sequence[str] | None = None, meth
     cfg = ExperimentConfig.from_yaml(run.config)
     summary = json.loads(run.summary.read_text())
     classes = list(summary["classes"])
-    target = summary.get("positive") or classes[-1]
+    target = target_class(classes, summary.get("positive"))
     oof = pd.read_csv(run.oof, dtype={"case_id": str, "patient_id": str, "label": str})
     table = CaseTable.from_csv(run.cases)
     chosen = list(case_ids) if case_ids else top_cases(oof, target, cfg["explain.cases"])

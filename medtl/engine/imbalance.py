@@ -6,8 +6,19 @@ from typing import NamedTuple
 import numpy as np
 import torch
 
-from medtl.engine.loop import class_weights
 from medtl.engine.settings import IMBALANCE
+
+
+def class_weights(y: np.ndarray, n_classes: int) -> torch.Tensor:
+    """Inverse-frequency weights (scikit-learn's "balanced"), so a rare class counts as much as a common one.
+
+    Example:
+        >>> class_weights(np.array([0, 0, 0, 1]), 2)
+        tensor([0.6667, 2.0000])
+    """
+    counts = np.bincount(y, minlength=n_classes).astype(np.float64)
+    weights = len(y) / (n_classes * np.maximum(counts, 1.0))
+    return torch.tensor(weights, dtype=torch.float32)
 
 
 class Balancing(NamedTuple):

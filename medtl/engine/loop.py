@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Sequence
-from pathlib import Path
+from collections.abc import Callable, Sequence
+from functools import partial
 from typing import Any
 
 import numpy as np
@@ -19,24 +19,13 @@ from tqdm.auto import tqdm
 from medtl.engine.checkpoint import load_checkpoint, save_checkpoint
 from medtl.engine.distributed import is_distributed, is_main_process, sync_buffers
 from medtl.engine.monitor import TrainingMonitor
+from medtl.engine.objective import FitContext, Objective, reseed
 from medtl.engine.probe import stored_head_inputs, train_linear_probe
 from medtl.engine.schedule import lr_factor
-from medtl.engine.selection import ModelSelection, Validation
+from medtl.engine.selection import ModelSelection
 from medtl.engine.settings import TrainSettings, autocast_for, memory_format_for
 from medtl.engine.step_losses import StepLosses
 from medtl.engine.strategy import apply_phase, phase_for_epoch, set_train_mode
-
-
-def class_weights(y: np.ndarray, n_classes: int) -> torch.Tensor:
-    """Inverse-frequency weights (scikit-learn's "balanced"), so a rare class counts as much as a common one.
-
-    Example:
-        >>> class_weights(np.array([0, 0, 0, 1]), 2)
-        tensor([0.6667, 2.0000])
-    """
-    counts = np.bincount(y, minlength=n_classes).astype(np.float64)
-    weights = len(y) / (n_classes * np.maximum(counts, 1.0))
-    return torch.tensor(weights, dtype=torch.float32)
 
 
 def training_loader(data: Dataset, settings: TrainSettings, seed: int | None = None,
@@ -67,68 +56,58 @@ def train(
     data: Dataset,
     settings: TrainSettings,
     head: str,
-    loss_weights: torch.Tensor | None = None,
+    objective: Objective | None = None,
+    context: FitContext | None = None,
     progress: bool = True,
-    desc: str = "train",
-    criterion: nn.Module | None = None,
-    target_key: str = "y",
-    seed: int | None = None,
-    checkpoint: Path | None = None,
-    sample_weights: Sequence[float] | None = None,
-    validation: Validation | None = None,
-    log_dir: Path | None = None,
 ) -> pd.DataFrame:
-    """Fine-tune `model` in place on `data` (dicts with `image` and the target at `target_key`); returns the
-    per-epoch history.
+    """Fine-tune `model` in place on `data` (dicts with `image` and the target the `objective` names); returns
+    the per-epoch history.
 
-    The loss is cross-entropy weighted by `loss_weights`, unless `criterion` replaces it (e.g. MONAI's
-    `DiceCELoss` with `target_key="mask"` for segmentation); `sample_weights` (one per item) draw the batches
-    with replacement instead of shuffling (see `medtl.engine.imbalance`). Items that are lists of dicts
-    (several random patches of one volume) are flattened into the batch. A non-finite loss stops training with
-    an error naming the epoch and batch. Optimizer, schedule, precision, memory layout and `torch.compile`
-    follow `settings`.
+    `objective` (default: cross-entropy over `y`) says what is learnt: the loss, the target, class balancing.
+    Items that are lists of dicts (several random patches of one volume) are flattened into the batch. A
+    non-finite loss stops training with an error naming the epoch and batch. Optimizer, schedule, precision,
+    memory layout and `torch.compile` follow `settings`; `train.strategy: linear_probe` trains the head alone on
+    stored backbone features (`medtl.engine.probe`).
 
-    With `validation`, its metric is measured after every epoch and added to the history; the best epoch's
-    weights are restored at the end (`settings.select_best`) and training stops after `settings.patience`
-    epochs without improvement. With `settings.tensorboard`, loss, lr and the history go to TensorBoard event
-    files in `log_dir`.
+    `context` says how the fit runs: with its `validation`, the metric is measured after every epoch and added to
+    the history; the best epoch's weights are restored at the end (`settings.select_best`) and training stops
+    after `settings.patience` epochs without improvement. With its `seed`, every epoch starts by reseeding torch
+    and the dataset's random transforms from (seed, epoch), so a run is repeatable on the CPU. With its
+    `checkpoint` (a folder), every finished epoch is saved there (validation state included) and a later call
+    resumes after the last saved epoch, ending with the same weights as an uninterrupted run. With
+    `settings.tensorboard`, loss, lr and the history go to TensorBoard event files in its `log_dir`.
 
     Under `torchrun` (see `medtl.engine.distributed`) each process trains on its shard of `data` with DDP and
-    all end with identical weights; only rank 0 writes checkpoints. With `seed`, every epoch starts by reseeding
-    torch and the dataset's random transforms from (seed, epoch), so a run is repeatable on the CPU. With
-    `checkpoint` (a folder), every finished epoch is saved there (validation state included) and a later call
-    resumes after the last saved epoch, ending with the same weights as an uninterrupted run.
+    all end with identical weights; only rank 0 writes checkpoints.
 
     Example:
         >>> history = train(model, train_ds, TrainSettings(epochs=2), head="fc")  # doctest: +SKIP
         >>> list(history.columns)                                                 # doctest: +SKIP
         ['epoch', 'loss', 'lr', 'seconds', 'images_per_s']
     """
-    if settings.strategy == "linear_probe" and criterion is None:
-        return train_linear_probe(model, data, settings, head, loss_weights, sample_weights, validation, log_dir,
-                                  desc)
+    objective, context = objective or Objective(), context or FitContext()
+    if settings.strategy == "linear_probe" and objective.target_key == "y":
+        return train_linear_probe(model, data, settings, head, objective, context)
     device = settings.torch_device
     memory_format = memory_format_for(settings.channels_last, device, model)
     model.to(device, memory_format=memory_format or torch.preserve_format)
-    loader = training_loader(data, settings, seed, sample_weights)
-    if criterion is None:
-        criterion = nn.CrossEntropyLoss(weight=None if loss_weights is None else loss_weights.to(device))
-    elif loss_weights is not None:
-        raise ValueError("pass either loss_weights (for the default cross-entropy) or criterion, not both")
+    loader = training_loader(data, settings, context.seed, objective.sample_weights)
+    criterion = objective.loss(device)
     total_steps, warmup_steps = settings.epochs * len(loader), settings.warmup_epochs * len(loader)
-    resumed = load_checkpoint(checkpoint, model) if checkpoint is not None else None
+    resumed = load_checkpoint(context.checkpoint, model) if context.checkpoint is not None else None
     rows: list[dict[str, Any]] = resumed.history if resumed else []
     first_epoch = resumed.epoch if resumed else 0
     selection = ModelSelection(settings.patience)
     if resumed and resumed.selection:
         selection.load_state_dict(resumed.selection)
-    monitor = TrainingMonitor.create(settings.tensorboard, log_dir)
+    validation = context.validation
+    monitor = TrainingMonitor.create(settings.tensorboard, context.log_dir)
     phase, optimizer, step = None, None, first_epoch * len(loader)
     for epoch in range(first_epoch, settings.epochs):
         if validation is not None and selection.should_stop:
             break
-        if seed is not None:
-            _reseed(data, seed, epoch)
+        if context.seed is not None:
+            reseed(data, context.seed, epoch)
         if isinstance(loader.sampler, DistributedSampler):
             loader.sampler.set_epoch(epoch)
         new_phase = phase_for_epoch(settings.strategy, epoch, settings.head_epochs)
@@ -141,13 +120,14 @@ def train(
                 optimizer.load_state_dict(resumed.optimizer_state)
         set_train_mode(model, head, phase)
         start, seen = time.perf_counter(), 0
-        losses = StepLosses.for_device(device, desc, epoch + 1, settings.lr)
-        bar = tqdm(loader, desc=f"{desc} epoch {epoch + 1}/{settings.epochs}", leave=False, disable=not progress)
+        losses = StepLosses.for_device(device, context.desc, epoch + 1, settings.lr)
+        bar = tqdm(loader, desc=f"{context.desc} epoch {epoch + 1}/{settings.epochs}", leave=False,
+                   disable=not progress)
         for batch_idx, batch in enumerate(bar):
             for group, base in zip(optimizer.param_groups, base_lrs):
                 group["lr"] = base * lr_factor(step, total_steps, warmup_steps, settings.schedule)
             x = batch["image"].to(device, non_blocking=True, memory_format=memory_format or torch.preserve_format)
-            y = batch[target_key].to(device, non_blocking=True).long()
+            y = objective.target(batch, device)
             with autocast_for(device, settings.precision):
                 loss = criterion(forward(x).float(), y)
             read = losses.add(loss, len(y), batch_idx + 1, step, optimizer.param_groups[0]["lr"])
@@ -165,8 +145,8 @@ def train(
             selection.validate(validation, model, row)
         rows.append(row)
         monitor.epoch(row)
-        if checkpoint is not None and is_main_process():
-            save_checkpoint(checkpoint, model, optimizer, epoch + 1, phase, rows,
+        if context.checkpoint is not None and is_main_process():
+            save_checkpoint(context.checkpoint, model, optimizer, epoch + 1, phase, rows,
                             selection.state_dict() if validation is not None else None)
     monitor.close()
     sync_buffers(model)
@@ -186,18 +166,12 @@ def _training_forward(model: nn.Module, compile_model: bool) -> nn.Module:
     return torch.compile(forward) if compile_model else forward
 
 
-def _reseed(data: Dataset, seed: int, epoch: int) -> None:
-    """Seed torch (shuffling, sampling, dropout) and the dataset's MONAI random transforms for this epoch."""
-    torch.manual_seed(seed * 100_003 + epoch)
-    transform = getattr(data, "transform", None)
-    if hasattr(transform, "set_random_state"):
-        transform.set_random_state(seed * 100_003 + epoch)
-
-
 @torch.no_grad()
-def predict_proba(model: nn.Module, data: Dataset, settings: TrainSettings) -> np.ndarray:
-    """Class probabilities (N, C) in the order of `data`. When a linear probe has stored this model's backbone
-    features for the cases of `data` (`medtl.engine.probe.stored_head_inputs`), only the head runs.
+def predict_proba(model: nn.Module, data: Dataset, settings: TrainSettings,
+                  activation: Callable[[torch.Tensor], torch.Tensor] = partial(torch.softmax, dim=1)) -> np.ndarray:
+    """Class probabilities (N, C) in the order of `data`: the softmax of the logits, or their `activation`
+    (`torch.sigmoid` for independent findings). When a linear probe has stored this model's backbone features
+    for the cases of `data` (`medtl.engine.probe.stored_head_inputs`), only the head runs.
 
     Example:
         >>> predict_proba(model, val_ds, TrainSettings()).shape  # doctest: +SKIP
@@ -208,11 +182,11 @@ def predict_proba(model: nn.Module, data: Dataset, settings: TrainSettings) -> n
     features = stored_head_inputs(model, data, settings)
     if features is not None:
         logits = model.get_submodule(model.spec.classifier)(features.to(device))
-        return torch.softmax(logits.float(), dim=1).cpu().numpy()
+        return activation(logits.float()).cpu().numpy()
     loader = DataLoader(data, batch_size=settings.batch_size, shuffle=False, num_workers=settings.loader_workers)
     out = []
     for batch in loader:
         with autocast_for(device, settings.precision):
             logits = model(batch["image"].to(device))
-        out.append(torch.softmax(logits.float(), dim=1).cpu().numpy())
+        out.append(activation(logits.float()).cpu().numpy())
     return np.concatenate(out) if out else np.zeros((0, 0))

@@ -26,7 +26,7 @@ from torch.utils.data import Dataset
 from tqdm.auto import tqdm
 
 from medtl.config import ExperimentConfig
-from medtl.engine.cv import load_table
+from medtl.engine.cohort import load_table
 from medtl.engine.datasets import case_items
 from medtl.engine.imbalance import balancing
 from medtl.engine.labels import resolve_classes

@@ -16,13 +16,12 @@ from torch.utils.data import Dataset
 from medtl.data import summarize
 from medtl.data.case_table import CaseTable
 from medtl.data.layout_unlabelled import scan_new_data
-from medtl.engine.cv import say
+from medtl.engine.console import say
 from medtl.engine.datasets import case_items
 from medtl.engine.explain_run import top_cases
 from medtl.engine.loop import predict_proba
 from medtl.engine.predictions import prediction_frame
 from medtl.engine.probe import head_inputs
-from medtl.engine.run_folder import RunFolder
 from medtl.engine.settings import TrainSettings
 from medtl.engine.setup import Pipelines, case_cache
 from medtl.engine.trained_model import TrainedModel, load_trained_model
@@ -31,6 +30,7 @@ from medtl.evaluate.summary import auc_with_cis, without_nan
 from medtl.explain import METHODS, explain_cases, file_stem, write_explain_summary
 from medtl.io import read_image
 from medtl.report import CohortSummary, write_predictions_report
+from medtl.run_folder import RunFolder
 
 ID_DTYPES = {"case_id": str, "patient_id": str, "label": str, "prediction": str}
 

@@ -6,7 +6,7 @@ from pathlib import Path
 
 from medtl.config import ExperimentConfig
 from medtl.engine.classifier import Classifier
-from medtl.engine.cv import load_table
+from medtl.engine.cohort import load_table
 from medtl.models import store_weights
 from medtl.models.cache import writable_entry
 

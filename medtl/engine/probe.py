@@ -5,21 +5,26 @@ cases' cache keeps."""
 from __future__ import annotations
 
 import time
-from collections.abc import Sequence
-from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import torch
 from torch import nn
 from torch.utils.data import DataLoader, Dataset
 
+from medtl.engine.checkpoint import load_checkpoint, save_checkpoint
 from medtl.engine.datasets import CaseSubset
+from medtl.engine.distributed import is_main_process
 from medtl.engine.monitor import TrainingMonitor
+from medtl.engine.objective import FitContext, Objective, reseed
 from medtl.engine.optim import make_optimizer
 from medtl.engine.schedule import lr_factor
-from medtl.engine.selection import ModelSelection, Validation
+from medtl.engine.selection import ModelSelection
 from medtl.engine.settings import TrainSettings, autocast_for
 from medtl.engine.step_losses import StepLosses
+from medtl.engine.strategy import phase_for_epoch
+
+PROBE_PHASE = phase_for_epoch("linear_probe", 0, 0)  # what a checkpoint records: the backbone never trains
 
 
 @torch.no_grad()
@@ -41,7 +46,7 @@ def head_inputs(model: nn.Module, head: str, data: Dataset, settings: TrainSetti
     features = data.cache.frozen.features(
         model, head, data.rows, data.transform,
         lambda rows: _run_to_head(model, head, data.cache.subset(rows, data.transform), settings)[0])
-    return features, torch.tensor([data.cache.items[row]["y"] for row in data.rows], dtype=torch.long)
+    return features, torch.as_tensor(np.array([data.cache.items[row]["y"] for row in data.rows]))
 
 
 def stored_head_inputs(model: nn.Module, data: Dataset, settings: TrainSettings) -> torch.Tensor | None:
@@ -71,45 +76,56 @@ def _run_to_head(model: nn.Module, head: str, data: Dataset, settings: TrainSett
         for batch in DataLoader(data, batch_size=settings.batch_size, shuffle=False, num_workers=settings.loader_workers):
             with autocast_for(device, settings.precision):
                 model(batch["image"].to(device))
-            labels.append(torch.as_tensor(batch["y"]).long())
+            labels.append(torch.as_tensor(batch["y"]))
     finally:
         hook.remove()
     return torch.cat(captured), torch.cat(labels)
 
 
 def train_linear_probe(model: nn.Module, data: Dataset, settings: TrainSettings, head: str,
-                       loss_weights: torch.Tensor | None = None, sample_weights: Sequence[float] | None = None,
-                       validation: Validation | None = None, log_dir: Path | None = None,
-                       desc: str = "linear probe") -> pd.DataFrame:
+                       objective: Objective | None = None, context: FitContext | None = None) -> pd.DataFrame:
     """Train only the head of `model` on features computed once by its frozen backbone; the backbone's weights
-    and BatchNorm statistics never change. Returns the per-epoch history; `sample_weights`, `validation`,
-    `log_dir` and `desc` act as in `medtl.engine.loop.train`, and so does the error on a non-finite loss.
+    and BatchNorm statistics never change. Returns the per-epoch history; `objective` and `context` act as in
+    `medtl.engine.loop.train` (seed, checkpoint and resume, validation, TensorBoard), and so does the error on a
+    non-finite loss.
 
     Example:
         >>> history = train_linear_probe(model, train_ds, TrainSettings(epochs=20), head="fc")  # doctest: +SKIP
     """
+    objective, context = objective or Objective(), context or FitContext()
     start = time.perf_counter()
     features, labels = head_inputs(model, head, data, settings)
     extract_seconds = time.perf_counter() - start
     device = settings.torch_device
-    features, labels = features.to(device), labels.to(device)
+    features = features.to(device)
+    labels = objective.target({objective.target_key: labels}, device)
     classifier = model.get_submodule(head).to(device)
     optimizer = make_optimizer([{"params": classifier.parameters()}], settings.optimizer, settings.lr,
                                settings.weight_decay)
-    criterion = nn.CrossEntropyLoss(weight=None if loss_weights is None else loss_weights.to(device))
+    criterion = objective.loss(device)
+    sample_weights = objective.sample_weights
     draw = None if sample_weights is None else torch.as_tensor(sample_weights, dtype=torch.double)
     n, batch = len(labels), settings.batch_size
     steps_per_epoch = -(-n // batch)
     total, warmup = settings.epochs * steps_per_epoch, settings.warmup_epochs * steps_per_epoch
-    selection, monitor = ModelSelection(settings.patience), TrainingMonitor.create(settings.tensorboard, log_dir)
-    rows, step = [], 0
-    for epoch in range(settings.epochs):
+    selection, monitor = ModelSelection(settings.patience), TrainingMonitor.create(settings.tensorboard, context.log_dir)
+    resumed = load_checkpoint(context.checkpoint, model) if context.checkpoint is not None else None
+    rows, first_epoch = (resumed.history, resumed.epoch) if resumed else ([], 0)
+    if resumed:
+        optimizer.load_state_dict(resumed.optimizer_state)
+        if resumed.selection:
+            selection.load_state_dict(resumed.selection)
+    step, validation = first_epoch * steps_per_epoch, context.validation
+    for epoch in range(first_epoch, settings.epochs):
         if validation is not None and selection.should_stop:
             break
+        if context.seed is not None:
+            reseed(data, context.seed, epoch)
         classifier.train()
-        epoch_start, losses = time.perf_counter(), StepLosses.for_device(device, desc, epoch + 1, settings.lr)
+        epoch_start = time.perf_counter()
+        losses = StepLosses.for_device(device, context.desc, epoch + 1, settings.lr)
         # Batches are index slices of the stored features: shuffled, or drawn with replacement in proportion
-        # to `sample_weights` as torch's WeightedRandomSampler draws them.
+        # to the sample weights as torch's WeightedRandomSampler draws them.
         order = torch.randperm(n) if draw is None else torch.multinomial(draw, n, replacement=True)
         for batch_idx, first in enumerate(range(0, n, batch)):
             index = order[first:first + batch].to(device)
@@ -122,13 +138,16 @@ def train_linear_probe(model: nn.Module, data: Dataset, settings: TrainSettings,
             optimizer.step()
             step += 1
         losses.read()
-        seconds = time.perf_counter() - epoch_start + (extract_seconds if epoch == 0 else 0.0)
+        seconds = time.perf_counter() - epoch_start + (extract_seconds if epoch == first_epoch else 0.0)
         row = {"epoch": epoch + 1, "loss": losses.mean, "lr": optimizer.param_groups[0]["lr"],
                "seconds": seconds, "images_per_s": n / max(seconds, 1e-9)}
         if validation is not None:
             selection.validate(validation, model, row)
         rows.append(row)
         monitor.epoch(row)
+        if context.checkpoint is not None and is_main_process():
+            save_checkpoint(context.checkpoint, model, optimizer, epoch + 1, PROBE_PHASE, rows,
+                            selection.state_dict() if validation is not None else None)
     monitor.close()
     model.eval()
     if validation is not None and settings.select_best:

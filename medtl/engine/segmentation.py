@@ -1,4 +1,5 @@
-"""`run_seg_cv`: patient-grouped cross-validation of a lesion-segmentation U-Net, writing the run folder.
+"""Lesion segmentation with a U-Net as a `Task` of the shared cross-validation (`medtl cv` with
+`task: segmentation`).
 
 Training sees random patches (MONAI `RandCropByPosNegLabeld`, a share of them centred on lesion voxels) or,
 with `seg.patch_size: null`, whole volumes resized to `transforms.input_size`. Inference runs MONAI's
@@ -8,11 +9,11 @@ millimetres.
 """
 from __future__ import annotations
 
-import json
 import warnings
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
-from pathlib import Path
-from typing import Sequence
+from typing import Any, Sequence
 
 import numpy as np
 import pandas as pd
@@ -25,18 +26,15 @@ from torch import nn
 from torch.utils.data import DataLoader, Dataset
 
 from medtl.config import ExperimentConfig
-from medtl.data import summarize
 from medtl.data.case_table import CaseTable
-from medtl.engine.cv import CVResult, load_table, save_fold, say
-from medtl.engine.datasets import case_items
-from medtl.engine.loop import train
-from medtl.engine.run_folder import RunFolder
+from medtl.engine.datasets import CaseCache, case_items
+from medtl.engine.objective import Objective
 from medtl.engine.seg_summary import format_seg_summary, seg_cv_summary
 from medtl.engine.selection import Validation
 from medtl.engine.settings import TrainSettings, autocast_for
-from medtl.engine.setup import Pipelines, build_model, case_cache
-from medtl.engine.validation import best_epoch_note, validation_rows
-from medtl.evaluate import Splits, check_leakage, make_splits, segmentation_metrics
+from medtl.engine.setup import Pipelines
+from medtl.engine.task import Task
+from medtl.evaluate import segmentation_metrics
 from medtl.io import read_image
 
 LOSSES = {"dice_ce": DiceCELoss, "dice": DiceLoss}
@@ -175,75 +173,58 @@ def score_cases(table: CaseTable, rows: np.ndarray, masks: Sequence[np.ndarray])
     return scores
 
 
-def run_seg_cv(
-    cfg: ExperimentConfig,
-    out: str | Path,
-    overwrite: bool = False,
-    table: CaseTable | None = None,
-    splits: Splits | None = None,
-    progress: bool = True,
-) -> CVResult:
-    """Scan, split by patient (stratified by lesion / normal), train one segmentation U-Net per fold, segment
-    every case with the model that never saw its patient, and summarise Dice and HD95 with confidence intervals.
-
-    Writes config.yaml, cases.csv, splits.json, fold_<k>/{model.safetensors, history.csv, history.png,
-    val_predictions.csv}, oof_predictions.csv and cv_summary.json (see `medtl.engine.seg_summary`). With
-    `train.val_fraction`, each fold holds out some training patients and measures `val_dice` every epoch.
+class SegmentationTask(Task):
+    """Binary lesion segmentation as a `Task`: random patches (or whole volumes) with Dice (+ cross-entropy)
+    loss, mean Dice on validation cases after every epoch, Dice and HD95 of every held-out case against its own
+    mask, summarised per patient and per case (`medtl.engine.seg_summary`).
 
     Example:
-        >>> cfg = ExperimentConfig.from_yaml("configs/mri_seg_3d.yaml")                # doctest: +SKIP
-        >>> result = run_seg_cv(cfg.with_overrides(["data.root=data/mri"]), "runs/seg")  # doctest: +SKIP
-        >>> result.summary["patient"]["dice"]["mean"]                                   # doctest: +SKIP
-        0.71
+        >>> task = SegmentationTask(ExperimentConfig.from_yaml("configs/mri_seg_3d.yaml"), table)  # doctest: +SKIP
+        >>> task.num_outputs                                                                       # doctest: +SKIP
+        2
     """
-    run = RunFolder(out).create(overwrite)
-    cfg.to_yaml(run.config)
-    table = table if table is not None else load_table(cfg)
-    table.to_csv(run.cases)
-    say(progress, summarize(table))
-    seed = cfg["seed"]
-    splits = splits or make_splits(table, folds=cfg["cv.folds"], seed=seed)
-    check_leakage(splits, table)
-    splits.to_json(run.splits)
-    fold_of = splits.fold_of(table)
 
-    settings = TrainSettings.from_config(cfg)
-    pipes = Pipelines.from_config(cfg, with_mask=True)
-    seg = SegSettings.from_config(cfg, pipes.input_size)
-    cache = case_cache(cfg, case_items(table, table.classes, with_mask=True), pipes, progress)
-    train_pipe = training_pipeline(pipes, seg)
-    criterion = segmentation_loss(seg.loss)
+    with_mask = True
 
-    frames = []
-    n_folds = int(fold_of.max()) + 1
-    for k in range(n_folds):
-        train_rows, val_rows = np.flatnonzero(fold_of != k), np.flatnonzero(fold_of == k)
-        fit_rows, check_rows = validation_rows(table, train_rows, settings.val_fraction, seed + k)
-        validation = dice_validation(cache.subset(check_rows, pipes.eval), settings, seg.window(pipes.input_size),
-                                     seg.overlap) if len(check_rows) else None
-        torch.manual_seed(seed + k)
-        model = build_model(cfg, SEG_CLASSES)
-        train_pipe.set_random_state(seed + k)  # MONAI's random transforms keep their own generators
+    def __init__(self, cfg: ExperimentConfig, table: CaseTable):
+        super().__init__(cfg, table)
+        self.seg = SegSettings.from_config(cfg, self.pipes.input_size)
+        self.window = self.seg.window(self.pipes.input_size)
+        self.train_pipe = training_pipeline(self.pipes, self.seg)
+
+    @property
+    def num_outputs(self) -> int:
+        return SEG_CLASSES
+
+    def make_items(self) -> list[dict[str, Any]]:
+        return case_items(self.table, self.table.classes, with_mask=True)
+
+    def objective(self, rows: np.ndarray) -> Objective:
+        return Objective(criterion=segmentation_loss(self.seg.loss), target_key="mask")
+
+    def training_data(self, cache: CaseCache, rows: np.ndarray) -> Dataset:
+        return cache.subset(rows, self.train_pipe)
+
+    def validation(self, cache: CaseCache, rows: np.ndarray) -> Validation:
+        return dice_validation(cache.subset(rows, self.pipes.eval), self.settings, self.window, self.seg.overlap)
+
+    @contextmanager
+    def fitting(self) -> Iterator[None]:
         with warnings.catch_warnings():
             # A case without a lesion has no foreground to centre a patch on; MONAI then says so and takes
             # background patches, which is what such cases should give.
             warnings.filterwarnings("ignore", message="Num foregrounds 0", category=UserWarning)
-            history = train(model, cache.subset(fit_rows, train_pipe), settings, head=model.spec.classifier,
-                            criterion=criterion, target_key="mask", progress=progress,
-                            desc=f"fold {k + 1}/{n_folds}", validation=validation,
-                            log_dir=run.root / "tensorboard" / f"fold_{k}")
-        masks = predict_masks(model, cache.subset(val_rows, pipes.eval), settings, seg.window(pipes.input_size),
-                              seg.overlap)
-        frame = score_cases(table, val_rows, masks)
-        frame.insert(2, "fold", k)
-        save_fold(run.fold(k), model, history, frame)
-        frames.append(frame)
-        say(progress, f"fold {k + 1}: {len(fit_rows)} train / {len(check_rows)} validation / {len(val_rows)} "
-                       f"held-out cases, final loss {history['loss'].iloc[-1]:.3f}{best_epoch_note(history)}")
+            yield
 
-    oof = pd.concat(frames).sort_values("case_id").reset_index(drop=True)
-    oof.to_csv(run.oof, index=False)
-    summary = seg_cv_summary(oof, seed=seed)
-    run.summary.write_text(json.dumps(summary, indent=2))
-    say(progress, format_seg_summary(summary))
-    return CVResult(run.root, summary, oof)
+    def predict(self, model: nn.Module, cache: CaseCache, rows: np.ndarray, fold: int) -> pd.DataFrame:
+        masks = predict_masks(model, cache.subset(rows, self.pipes.eval), self.settings, self.window,
+                              self.seg.overlap)
+        frame = score_cases(self.table, rows, masks)
+        frame.insert(2, "fold", fold)
+        return frame
+
+    def summarize(self, oof: pd.DataFrame) -> dict[str, Any]:
+        return seg_cv_summary(oof, seed=self.cfg["seed"])
+
+    def format_summary(self, summary: dict[str, Any]) -> str:
+        return format_seg_summary(summary)

@@ -3,18 +3,14 @@ match the model's `BackboneSpec`."""
 from __future__ import annotations
 
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 from monai import transforms as T
-import torch
-from safetensors.torch import load_file
 from torch import nn
 
 from medtl.config import ExperimentConfig
 from medtl.engine import transforms as mt
 from medtl.engine.datasets import CACHE_MODES, CaseCache, pipeline_key
-from medtl.engine.run_folder import RunFolder
 from medtl.engine.settings import TrainSettings
 from medtl.io import ReadError
 from medtl.models import create_model, get_spec, medtl_home
@@ -31,7 +27,7 @@ def build_model(cfg: ExperimentConfig, num_classes: int, weights: str | None = N
     """
     return create_model(
         cfg["model.backbone"],
-        task=cfg["task"],
+        task="segmentation" if cfg["task"] == "segmentation" else "classification",  # multilabel: one logit each
         in_chans=1,
         num_classes=num_classes,
         weights=cfg["model.weights"] if weights is None else weights,
@@ -111,27 +107,3 @@ def read_error_in(err: BaseException) -> ReadError | None:
         err = err.__cause__ or err.__context__
     return err
 
-
-def load_model_file(cfg: ExperimentConfig, path: str | Path, num_classes: int) -> torch.nn.Module:
-    """`cfg`'s model with the weights of `path` (model.safetensors), read strictly, in eval mode; a clear error
-    when they do not fit the configured backbone.
-
-    Example:
-        >>> load_model_file(cfg, "runs/final/model.safetensors", 2)  # doctest: +SKIP
-    """
-    model = build_model(cfg, num_classes, weights="none")
-    try:
-        model.load_state_dict(load_file(path))
-    except RuntimeError as err:
-        raise ValueError(f"{path}: does not fit a {cfg['model.backbone']} with {num_classes} "
-                         f"classes ({str(err).splitlines()[0]})") from None
-    return model.eval()
-
-
-def load_fold_model(cfg: ExperimentConfig, run_dir: str | Path, fold: int, num_classes: int) -> torch.nn.Module:
-    """The model a fold trained, read back from `fold_<k>/model.safetensors`.
-
-    Example:
-        >>> load_fold_model(cfg, "runs/demo", 0, 2)  # doctest: +SKIP
-    """
-    return load_model_file(cfg, RunFolder(run_dir).fold(fold) / "model.safetensors", num_classes)

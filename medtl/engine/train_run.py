@@ -2,19 +2,16 @@
 process or under `torchrun` with DDP."""
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import torch.distributed as dist
-from safetensors.torch import save_file
 
 from medtl.config import ExperimentConfig
 from medtl.engine.checkpoint import remove_checkpoint
 from medtl.engine.classifier import Classifier
-from medtl.engine.cv import load_table
+from medtl.engine.cohort import load_table
 from medtl.engine.distributed import init_from_env, is_main_process
-from medtl.engine.run_folder import RunFolder
-from medtl.engine.training_plots import plot_history
+from medtl.run_folder import RunFolder
 
 
 def run_train(cfg: ExperimentConfig, out: str | Path, overwrite: bool = False, resume: bool = False,
@@ -41,13 +38,6 @@ def run_train(cfg: ExperimentConfig, out: str | Path, overwrite: bool = False, r
                               log_dir=run.root / "tensorboard")
     if is_main_process():
         table.to_csv(run.cases)
-        model = clf.model_
-        save_file({k: v.detach().cpu().contiguous() for k, v in model.state_dict().items()}, run.root / "model.safetensors")
-        (run.root / "model.json").write_text(json.dumps({"backbone": cfg["model.backbone"], "classes": clf.classes_,
-                                                         "positive": clf.positive_}, indent=2))
-        clf.history_.to_csv(run.root / "history.csv", index=False)
-        plot_history(clf.history_, run.root / "history.png")
-        if model.load_report is not None:
-            (run.root / "load_report.json").write_text(model.load_report.to_json())
+        clf.save(run.root)
         remove_checkpoint(run.root)
     return clf

@@ -2,18 +2,16 @@
 ensemble) or a model.safetensors file next to its model.json and config.yaml."""
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from pathlib import Path
 
 from torch import nn
 
 from medtl.config import ExperimentConfig
-from medtl.engine.run_folder import RunFolder
-from medtl.engine.setup import load_model_file
+from medtl.engine.model_files import load_model_file
 from medtl.report import read_cohort_summary
+from medtl.run_folder import MODEL_FILE, MODEL_INFO, RunFolder, read_json, target_class
 
-MODEL_FILE, MODEL_INFO = "model.safetensors", "model.json"
 EXPECTED = (
     "a `medtl train` run folder (model.safetensors, model.json, config.yaml), a `medtl cv` run folder "
     "(config.yaml, cv_summary.json, fold_<k>/model.safetensors) or a model.safetensors file with model.json and "
@@ -50,7 +48,7 @@ class TrainedModel:
     @property
     def target(self) -> str:
         """The class whose probability the report and the saliency maps follow: the positive class, else the last."""
-        return self.positive or self.classes[-1]
+        return target_class(self.classes, self.positive)
 
     def describe(self) -> str:
         """Which model predicts, in words and without file paths (reports never show paths).
@@ -102,7 +100,7 @@ def _from_model_file(model: Path, source: Path) -> TrainedModel:
         if not needed.is_file():
             raise ValueError(f"{model}: {needed.name} is missing beside it; expected {EXPECTED}")
     cfg = _classification_config(config)
-    info = _read_json(info_path)
+    info = read_json(info_path)
     if not isinstance(info.get("classes"), list) or len(info["classes"]) < 2:
         raise ValueError(f"{info_path}: needs 'classes', a list of at least two class names")
     if info.get("backbone", cfg["model.backbone"]) != cfg["model.backbone"]:
@@ -116,9 +114,8 @@ def _from_cv_run(run: RunFolder) -> TrainedModel:
     if not run.config.is_file():
         raise ValueError(f"{run.config}: missing; expected {EXPECTED}")
     cfg = _classification_config(run.config)
-    summary = _read_json(run.summary)
-    folds = sorted((p for p in run.root.glob(f"fold_*/{MODEL_FILE}") if p.parent.name[len("fold_"):].isdigit()),
-                   key=lambda p: int(p.parent.name[len("fold_"):]))
+    summary = run.read_summary()
+    folds = run.fold_models()
     if not folds:
         raise ValueError(f"{run.root}: no fold_<k>/{MODEL_FILE}; is the `medtl cv` run finished?")
     if "classes" not in summary:
@@ -134,9 +131,3 @@ def _classification_config(path: Path) -> ExperimentConfig:
         raise ValueError(f"{path}: task is {cfg['task']!r}; medtl predict applies classification models")
     return cfg
 
-
-def _read_json(path: Path) -> dict:
-    try:
-        return json.loads(path.read_text())
-    except json.JSONDecodeError as err:
-        raise ValueError(f"{path}: not valid JSON ({err})") from None

@@ -7,7 +7,8 @@ import numpy as np
 import torch
 
 from medtl.engine.datasets import case_items
-from medtl.engine.setup import Pipelines, load_fold_model
+from medtl.engine.model_files import load_fold_model
+from medtl.engine.setup import Pipelines
 from medtl.explain import resize_to_image, saliency
 from medtl.io import read_image
 from medtl.io.image import ImageData

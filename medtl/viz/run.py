@@ -1,7 +1,6 @@
 """`load_run`: a finished classification run folder read back into memory (config, cases, predictions, summaries)."""
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -10,12 +9,10 @@ import pandas as pd
 
 from medtl.config import ExperimentConfig
 from medtl.data.case_table import CaseTable
-from medtl.engine.run_folder import RunFolder
+from medtl.run_folder import RunFolder, read_json, target_class
 
 if TYPE_CHECKING:
     from medtl.viz.case_saliency import CaseSaliency
-
-ID_DTYPES = {"case_id": str, "patient_id": str, "label": str}
 
 
 @dataclass
@@ -49,7 +46,7 @@ class Run:
     def target(self) -> str:
         """The class whose saliency is shown: the positive class of a binary run, else the last class
         (the class `run_cv` explains)."""
-        return self.summary["positive"] or self.classes[-1]
+        return target_class(self.classes, self.summary["positive"])
 
     def __repr__(self) -> str:
         return (f"Run({str(self.run_dir)!r}, {len(self.oof)} cases, {self.oof['patient_id'].nunique()} patients, "
@@ -89,23 +86,18 @@ def load_run(run_dir: str | Path) -> Run:
         True
     """
     folder = RunFolder(run_dir)
-    _require(folder.config, folder.root)
-    config = ExperimentConfig.from_yaml(folder.config)
+    folder.require(folder.config, what="a finished medtl run folder")
+    config = folder.read_config()
     if config["task"] != "classification":
         raise ValueError(f"{folder.config}: task is {config['task']!r}; medtl.viz shows classification runs only")
-    for path in (folder.cases, folder.oof, folder.summary):
-        _require(path, folder.root)
+    folder.require(folder.cases, folder.oof, folder.summary, what="a finished medtl run folder")
     explain_summary = folder.explain / "summary.json"
     return Run(
         run_dir=folder.root,
         config=config,
-        cases=CaseTable.from_csv(folder.cases),
-        oof=pd.read_csv(folder.oof, dtype=ID_DTYPES),
-        summary=json.loads(folder.summary.read_text()),
-        explain_summary=json.loads(explain_summary.read_text()) if explain_summary.is_file() else None,
+        cases=folder.read_cases(),
+        oof=folder.read_oof(),
+        summary=folder.read_summary(),
+        explain_summary=read_json(explain_summary) if explain_summary.is_file() else None,
     )
 
-
-def _require(path: Path, root: Path) -> None:
-    if not path.is_file():
-        raise FileNotFoundError(f"{path} is missing: {root} is not a finished medtl run folder")
