@@ -6,7 +6,8 @@ from safetensors.torch import save_file
 from torch import nn
 
 from medtl.config import ExperimentConfig
-from medtl.engine.cv import load_table, run_cv
+from medtl.engine.cohort import load_table
+from medtl.engine.cv import run_cv
 from medtl.engine.datasets import CaseCache, case_items
 from medtl.engine.frozen_features import FrozenFeatures
 from medtl.engine.labels import resolve_classes
