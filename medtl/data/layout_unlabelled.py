@@ -2,6 +2,7 @@
 column is optional, or any labelled layout (`scan_new_data`)."""
 from __future__ import annotations
 
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -11,7 +12,7 @@ from medtl.data.folder_walk import empty_folders, list_files
 from medtl.data.layout_class_folders import folder_case_row
 from medtl.data.layout_csv import scan_csv_manifest
 from medtl.data.scan import MANIFEST_NAME, detect_layout, scan_folder
-from medtl.io import scan_files
+from medtl.data.scan_index import index_path, indexed_scan
 
 NEW_DATA_LAYOUTS = ("auto", "folder", "csv", "class-folders", "msd")
 
@@ -28,8 +29,9 @@ def scan_unlabelled_folder(root: Path) -> tuple[list[dict[str, Any]], list[Probl
         >>> rows[0]["patient_id"], rows[0]["label"]  # doctest: +SKIP
         ('PAT-107', None)
     """
-    headers, problems = scan_files(list_files(root))
-    return [folder_case_row(h, root, labelled=False) for h in headers], [*problems, *empty_folders(root)]
+    make_row = partial(folder_case_row, root=root, labelled=False)
+    rows, problems, _ = indexed_scan(list_files(root), make_row, index_path(root, "folder"))
+    return rows, [*problems, *empty_folders(root)]
 
 
 def scan_new_data(data: str | Path, layout: str = "auto") -> CaseTable:
