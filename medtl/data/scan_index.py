@@ -83,10 +83,11 @@ def indexed_scan(
     entries = _load(index_file)
     current: dict[str, dict[str, Signature]] = defaultdict(dict)
     paths: dict[str, list[Path]] = defaultdict(list)
-    for path in files:
-        stat = path.stat()
-        current[str(path.parent)][path.name] = (stat.st_size, stat.st_mtime_ns)
-        paths[str(path.parent)].append(path)
+    for path in files:  # os.path on strings: pathlib's parsing would cost more than the stat
+        folder, name = os.path.split(text := str(path))
+        stat = os.stat(text)
+        current[folder][name] = (stat.st_size, stat.st_mtime_ns)
+        paths[folder].append(path)
     report = ScanReport()
     result: dict[str, FolderEntry] = {}
     to_read: dict[str, list[Path]] = {}
