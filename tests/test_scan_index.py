@@ -2,6 +2,7 @@
 parallel workers give the same rows as one process."""
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import time
@@ -85,9 +86,22 @@ def test_changed_added_and_removed_files_are_the_only_ones_read(tmp_path: Path, 
     assert str(paths[0].relative_to(root)) not in images and str(paths[5].relative_to(root)) not in images
     assert "normal/PATIENT000002/new.dcm" in images
     assert [p.reason for p in table.problems] == [f"duplicate of {paths[2]}"]
+    index = json.loads(index_path(root, "class-folders").read_text())["folders"][str(paths[5].parent)]
+    assert paths[5].name not in index["files"]
     reads.clear()
     _same(scan_folder(root, layout="class-folders"), scan_folder(root))  # the index holds the changes
     assert set(reads) <= {"read 0.dcm", "hash 0.dcm", "read new.dcm", "hash new.dcm"}  # just written: reread
+
+
+def test_a_removed_file_leaves_the_table_and_the_index_without_reading(tmp_path: Path, reads: Counter) -> None:
+    root = tmp_path / "archive"
+    paths = _archive(root)
+    scan_folder(root)
+    reads.clear()
+    paths[6].unlink()
+    assert len(scan_folder(root)) == 8 and not reads
+    index = json.loads(index_path(root, "class-folders").read_text())["folders"]
+    assert sorted(index[str(paths[6].parent)]["files"]) == [paths[7].name]
 
 
 def test_a_changed_slice_rereads_its_series(tmp_path: Path, reads: Counter) -> None:

@@ -114,8 +114,8 @@ def indexed_scan(
         fresh = {p.name: current[folder][p.name] for p in to_read[folder]}
         result[folder] = FolderEntry({**old.files, **fresh}, old.rows + rows, old.problems + problems)
     report.reused = len(files) - sum(len(read) for read in to_read.values())
-    if report.read or result.keys() != entries.keys():
-        _save(index_file, result, started)
+    if any(result.get(folder) is not entries.get(folder) for folder in result.keys() | entries.keys()):
+        _save(index_file, result, started)  # some folder changed (an unchanged one is its own entry)
     rows = [row for entry in result.values() for row in entry.rows]
     problems = [problem for entry in result.values() for problem in entry.problems]
     return rows, problems, report
@@ -124,7 +124,7 @@ def indexed_scan(
 def _still_valid(entry: FolderEntry, folder: str, signatures: dict[str, Signature]) -> FolderEntry | None:
     """The part of a folder's entry that still holds (rows and problems of unchanged files), or None when the
     whole folder must be read again."""
-    if entry.files == signatures and all(s[1] >= 0 for s in signatures.values()):
+    if entry.files == signatures:  # an untrusted file's stored signature never matches: its time is -1
         return entry
     if entry.makes_volume(folder):
         return None
