@@ -166,6 +166,6 @@ def _save(index_file: Path, entries: dict[str, FolderEntry], started_ns: int) ->
         for folder, e in entries.items()
     }
     index_file.parent.mkdir(parents=True, exist_ok=True)
-    partial = index_file.with_suffix(".tmp")
+    partial = index_file.with_name(f"{index_file.name}.{os.getpid()}.partial")  # torchrun's ranks all scan
     partial.write_text(json.dumps({"format": FORMAT, "folders": folders}))
     partial.replace(index_file)

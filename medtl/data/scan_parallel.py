@@ -23,7 +23,8 @@ CHUNK_FILES = 256  # files per task: few enough tasks to keep the overhead low, 
 
 
 def scan_worker_count() -> int:
-    """Worker processes for a scan: `$MEDTL_SCAN_WORKERS`, else the CPUs this process may use (at most 16).
+    """Worker processes for a scan: `$MEDTL_SCAN_WORKERS`, else the CPUs this process may use (at most 16),
+    shared by the processes torchrun starts on this machine (`LOCAL_WORLD_SIZE`), which all scan.
 
     Example:
         >>> scan_worker_count() >= 1
@@ -31,7 +32,8 @@ def scan_worker_count() -> int:
     """
     if os.environ.get("MEDTL_SCAN_WORKERS"):
         return max(1, int(os.environ["MEDTL_SCAN_WORKERS"]))
-    return max(1, min(16, len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1))
+    cpus = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
+    return max(1, min(16, cpus // max(1, int(os.environ.get("LOCAL_WORLD_SIZE", "1")))))
 
 
 def scan_folder_files(paths: list[Path], make_row: RowMaker) -> FolderScan:
