@@ -145,3 +145,12 @@ def _by_folder(paths: list[Path]) -> list[list[Path]]:
     for path in paths:
         groups.setdefault(path.parent, []).append(path)
     return list(groups.values())
+
+
+def test_a_scan_stands_when_its_index_cannot_be_written(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    root = tmp_path / "archive"
+    _archive(root)
+    (tmp_path / "home").write_text("a file where MEDTL_HOME's folder should be")
+    monkeypatch.setenv("MEDTL_HOME", str(tmp_path / "home"))
+    with pytest.warns(UserWarning, match="cannot write the scan index"):
+        assert len(scan_folder(root)) == 9

@@ -13,6 +13,7 @@ import hashlib
 import json
 import os
 import time
+import warnings
 from collections import defaultdict
 from dataclasses import dataclass
 from pathlib import Path
@@ -165,7 +166,13 @@ def _save(index_file: Path, entries: dict[str, FolderEntry], started_ns: int) ->
         }
         for folder, e in entries.items()
     }
-    index_file.parent.mkdir(parents=True, exist_ok=True)
     partial = index_file.with_name(f"{index_file.name}.{os.getpid()}.partial")  # torchrun's ranks all scan
-    partial.write_text(json.dumps({"format": FORMAT, "folders": folders}))
-    partial.replace(index_file)
+    try:
+        index_file.parent.mkdir(parents=True, exist_ok=True)
+        partial.write_text(json.dumps({"format": FORMAT, "folders": folders}))
+        partial.replace(index_file)
+    except OSError as err:  # the scan stands without its index; the next one reads every file again
+        if partial.parent.is_dir():
+            partial.unlink(missing_ok=True)
+        warnings.warn(f"{index_file}: cannot write the scan index ({err.strerror or err}); the next scan of "
+                      "this folder reads every file again", stacklevel=3)
