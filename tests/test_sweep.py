@@ -21,7 +21,8 @@ def _config(tmp_path: Path, **train) -> Path:
     data = make_xray(tmp_path / "data", patients=12, size=32, seed=5)
     cfg = {"name": "tiny", "data": {"root": str(data / "images"), "layout": "class-folders"},
            "model": {"backbone": "resnet18", "weights": "none"}, "transforms": {"input_size": [32, 32]},
-           "train": {"epochs": 1, "batch_size": 8, **train}, "cv": {"folds": 2}, "explain": {"cases": 1, "target_layer": "layer3"}}
+           "train": {"epochs": 1, "batch_size": 8, **train}, "cv": {"folds": 2},
+           "explain": {"cases": 1, "target_layer": "layer3"}}
     path = tmp_path / "tiny.yaml"
     path.write_text(yaml.safe_dump(cfg))
     return path

@@ -28,7 +28,8 @@ def scan_class_folders(root: Path) -> tuple[list[dict[str, Any]], list[Problem]]
     files = list_files(root)
     loose = [f for f in files if f.parent == root]
     make_row = partial(folder_case_row, root=root, labelled=True)
-    rows, problems, _ = indexed_scan([f for f in files if f.parent != root], make_row, index_path(root, "class-folders"))
+    labelled = [f for f in files if f.parent != root]
+    rows, problems, _ = indexed_scan(labelled, make_row, index_path(root, "class-folders"))
     problems = [*problems, *empty_folders(root), *(Problem(str(f), "not inside a label folder") for f in loose)]
     return rows, problems
 

@@ -149,7 +149,8 @@ def _load(index_file: Path) -> dict[str, FolderEntry]:
     if data.get("format") != FORMAT:
         return {}
     return {
-        folder: FolderEntry({k: tuple(v) for k, v in e["files"].items()}, e["rows"], [Problem(*p) for p in e["problems"]])
+        folder: FolderEntry({name: tuple(sig) for name, sig in e["files"].items()}, e["rows"],
+                            [Problem(*p) for p in e["problems"]])
         for folder, e in data["folders"].items()
     }
 

@@ -61,11 +61,11 @@ def cache_bytes(items: Sequence[dict[str, Any]], input_size: Sequence[int]) -> i
 def cache_mode(mode: str, items: Sequence[dict[str, Any]], input_size: Sequence[int],
                memory_gb: float | None = None) -> str:
     """`mode` ("memory" or "disk"), except that a "memory" cohort whose decoded cases exceed `memory_gb`
-    (default `default_cache_memory_gb`) is cached on disk instead, and a line says so.
+    (default `default_cache_memory_gb`) is cached on disk instead (memory-mapped files), and a line says so.
 
     Example:
         >>> cache_mode("memory", [{"image": "a.png"}] * 100_000, (224, 224), memory_gb=16.0)
-        data.cache: 100000 decoded cases need 18.7 GB, more than data.cache_memory_gb (16.0 GB): caching them on disk as memory-mapped files
+        data.cache: 100000 decoded cases need 18.7 GB, over data.cache_memory_gb (16.0); caching them on disk
         'disk'
     """
     if mode not in CACHE_MODES:
@@ -74,8 +74,8 @@ def cache_mode(mode: str, items: Sequence[dict[str, Any]], input_size: Sequence[
     need = cache_bytes(items, input_size) / 2**30
     if mode == "disk" or need <= budget:
         return mode
-    print(f"data.cache: {len(items)} decoded cases need {need:.1f} GB, more than data.cache_memory_gb "
-          f"({budget:.1f} GB): caching them on disk as memory-mapped files", flush=True)
+    print(f"data.cache: {len(items)} decoded cases need {need:.1f} GB, over data.cache_memory_gb ({budget:.1f}); "
+          "caching them on disk", flush=True)
     return "disk"
 
 
