@@ -46,6 +46,8 @@ class DataSection(_Section):
         None, description="binary tasks: the positive class (default: the label that is not normal/negative)")
     cache: _choice("data.cache") = Field(
         "memory", description="preprocessed cases: memory (this run) or disk (mapped files reused across runs)")
+    cache_memory_gb: Optional[float] = Field(
+        None, gt=0, description="memory cohorts larger than this go to disk (null: half the machine's memory)")
 
 
 class ModelSection(_Section):

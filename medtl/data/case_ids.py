@@ -1,6 +1,7 @@
 """Choosing a short, unique, file-name-safe `case_id` for every case of a scan."""
 from __future__ import annotations
 
+import os
 from collections import Counter
 from pathlib import Path
 
@@ -12,11 +13,14 @@ def image_stem(path: str | Path) -> str:
         >>> image_stem("data/lung_001.nii.gz"), image_stem("data/p1/scan.dcm")
         ('lung_001', 'scan')
     """
-    path = Path(path)
-    if path.is_dir():
-        return path.name
-    name = path.name[: -len(".gz")] if path.name.endswith(".gz") else path.name
-    return Path(name).stem
+    # os.path and str methods give pathlib's name and stem at a fraction of its cost (it runs once per case)
+    text = os.fspath(path)
+    name = os.path.basename(os.path.normpath(text))
+    if os.path.isdir(text):
+        return name
+    name = name[: -len(".gz")] if name.endswith(".gz") else name
+    dot = name.rfind(".")
+    return name[:dot] if 0 < dot < len(name) - 1 else name
 
 
 def id_candidates(image: str | Path, root: Path, series_uid: str | None) -> list[str]:
@@ -27,11 +31,12 @@ def id_candidates(image: str | Path, root: Path, series_uid: str | None) -> list
         >>> id_candidates("/d/normal/p1/a.png", Path("/d"), None)
         ['a', 'normal_p1_a']
     """
-    image = Path(image)
-    try:
-        parents = image.parent.relative_to(root).parts
-    except ValueError:  # a manifest may point outside its folder: use the nearest two folder names
-        parents = image.parent.parts[-2:]
+    parent, base = os.path.dirname(os.fspath(image)).rstrip(os.sep), os.fspath(root).rstrip(os.sep)
+    if parent == base or not parent.startswith(base + os.sep):
+        # a manifest may point outside its folder: use the nearest two folder names
+        parents = () if parent == base else Path(parent).parts[-2:]
+    else:
+        parents = tuple(parent[len(base) + 1:].split(os.sep))
     stem = image_stem(image)
     candidates = [stem, "_".join([*parents, stem])]
     if series_uid:

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import hashlib
+import os
 from pathlib import Path
 from typing import Any
 
@@ -128,7 +129,7 @@ def build_table(rows: list[dict[str, Any]], problems: list[Problem], root: Path)
     """
     rows, duplicates = drop_duplicates(sorted(rows, key=lambda r: (r["image"], r["series"] or "")))
     rows, outliers = cohort_outliers(rows)
-    candidates = [id_candidates(r["image"], root.absolute(), r["series"] if Path(r["image"]).is_dir() else None)
+    candidates = [id_candidates(r["image"], root.absolute(), r["series"] if os.path.isdir(r["image"]) else None)
                   for r in rows]
     for row, case_id in zip(rows, unique_case_ids(candidates)):
         row["case_id"] = case_id

@@ -1,6 +1,7 @@
 """The class-folders layout: `root/<label>/<patient>/<files>` and `root/<label>/<files>`, mixed freely."""
 from __future__ import annotations
 
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -8,7 +9,7 @@ from medtl.data.case_ids import image_stem
 from medtl.data.case_rows import FILE_NAME, FOLDER, case_row, patient_of
 from medtl.data.case_table import Problem
 from medtl.data.folder_walk import folder_problems, list_files
-from medtl.io import scan_files
+from medtl.data.scan_index import index_path, indexed_scan
 from medtl.io.image import ImageHeader
 
 NOT_IN_LABEL_FOLDER = "not inside a label folder"
@@ -28,9 +29,11 @@ def scan_class_folders(root: Path) -> tuple[list[dict[str, Any]], list[Problem]]
     """
     files = list_files(root)
     loose = [f for f in files if f.parent == root]
-    headers, problems = scan_files([f for f in files if f.parent != root])
+    make_row = partial(folder_case_row, root=root, labelled=True)
+    labelled = [f for f in files if f.parent != root]
+    rows, problems, _ = indexed_scan(labelled, make_row, index_path(root, "class-folders"))
     problems = [*problems, *folder_problems(root), *(Problem(str(f), NOT_IN_LABEL_FOLDER) for f in loose)]
-    return [folder_case_row(h, root, labelled=True) for h in headers], problems
+    return rows, problems
 
 
 def folder_case_row(header: ImageHeader, root: Path, labelled: bool) -> dict[str, Any]:

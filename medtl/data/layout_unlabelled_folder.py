@@ -2,13 +2,14 @@
 (what `medtl predict` reads, and `medtl scan --layout unlabelled`)."""
 from __future__ import annotations
 
+from functools import partial
 from pathlib import Path
 from typing import Any
 
 from medtl.data.case_table import Problem
 from medtl.data.folder_walk import folder_problems, list_files
 from medtl.data.layout_class_folders import folder_case_row
-from medtl.io import scan_files
+from medtl.data.scan_index import index_path, indexed_scan
 
 
 def scan_unlabelled_folder(root: Path) -> tuple[list[dict[str, Any]], list[Problem]]:
@@ -23,5 +24,6 @@ def scan_unlabelled_folder(root: Path) -> tuple[list[dict[str, Any]], list[Probl
         >>> rows[0]["patient_id"], rows[0]["label"]  # doctest: +SKIP
         ('PAT-107', None)
     """
-    headers, problems = scan_files(list_files(root))
-    return [folder_case_row(h, root, labelled=False) for h in headers], [*problems, *folder_problems(root)]
+    make_row = partial(folder_case_row, root=root, labelled=False)
+    rows, problems, _ = indexed_scan(list_files(root), make_row, index_path(root, "folder"))
+    return rows, [*problems, *folder_problems(root)]

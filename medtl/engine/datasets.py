@@ -3,6 +3,7 @@
 The deterministic preprocessing (read, scale, resize) runs once per case: kept in memory (MONAI CacheDataset),
 or on disk (`medtl.engine.disk_cache`, memory-mapped) under a folder named by a hash of the pipeline's settings,
 so a second run with the same settings skips decoding and a changed pipeline never reuses a stale cache.
+A cohort whose decoded cases would not fit `data.cache_memory_gb` goes to disk on its own (`cache_mode`).
 In memory, where RAM bounds the cache, arrays are kept compact: plain tensors (no MONAI metadata) in the
 smallest dtype that holds their values exactly (0/1 masks and integer-valued volumes as uint8 or int16,
 anything else float32), made float32 again when read, so no value changes. On disk they are stored as the
@@ -12,6 +13,8 @@ from __future__ import annotations
 
 import hashlib
 import json
+import math
+import os
 from pathlib import Path
 from typing import Any, Callable, Sequence
 
@@ -30,6 +33,50 @@ from medtl.engine.frozen_features import FrozenFeatures
 CACHE_MODES = ("memory", "disk")
 # Integer dtypes a cached array may shrink to, smallest first.
 _COMPACT_DTYPES = (np.uint8, np.int16)
+
+
+def default_cache_memory_gb() -> float:
+    """What `data.cache_memory_gb` defaults to: half the machine's physical memory, shared by the processes
+    torchrun starts on this machine (`LOCAL_WORLD_SIZE`), since each holds its own cache.
+
+    Example:
+        >>> default_cache_memory_gb() > 0
+        True
+    """
+    total = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+    return total / 2**30 / 2 / max(1, int(os.environ.get("LOCAL_WORLD_SIZE", "1")))
+
+
+def cache_bytes(items: Sequence[dict[str, Any]], input_size: Sequence[int]) -> int:
+    """Bytes the decoded cases take at most in memory: one float32 channel of `input_size` per image and mask.
+
+    Example:
+        >>> cache_bytes([{"image": "a.png"}] * 1000, (224, 224)) / 2**20
+        191.40625
+    """
+    arrays = sum(1 + ("mask" in item) for item in items)
+    return arrays * 4 * math.prod(input_size)
+
+
+def cache_mode(mode: str, items: Sequence[dict[str, Any]], input_size: Sequence[int],
+               memory_gb: float | None = None) -> str:
+    """`mode` ("memory" or "disk"), except that a "memory" cohort whose decoded cases exceed `memory_gb`
+    (default `default_cache_memory_gb`) is cached on disk instead (memory-mapped files), and a line says so.
+
+    Example:
+        >>> cache_mode("memory", [{"image": "a.png"}] * 100_000, (224, 224), memory_gb=16.0)
+        data.cache: 100000 decoded cases need 18.7 GB, over data.cache_memory_gb (16.0); caching them on disk
+        'disk'
+    """
+    if mode not in CACHE_MODES:
+        raise ValueError(f"data.cache must be one of {set(CACHE_MODES)}. Got {mode!r} instead.")
+    budget = default_cache_memory_gb() if memory_gb is None else float(memory_gb)
+    need = cache_bytes(items, input_size) / 2**30
+    if mode == "disk" or need <= budget:
+        return mode
+    print(f"data.cache: {len(items)} decoded cases need {need:.1f} GB, over data.cache_memory_gb ({budget:.1f}); "
+          "caching them on disk", flush=True)
+    return "disk"
 
 
 def case_items(table: CaseTable, classes: Sequence[str], with_mask: bool) -> list[dict[str, Any]]:

@@ -10,7 +10,7 @@ from torch import nn
 
 from medtl.config import ExperimentConfig
 from medtl.engine import transforms as mt
-from medtl.engine.datasets import CACHE_MODES, CaseCache, pipeline_key
+from medtl.engine.datasets import CaseCache, cache_mode, pipeline_key
 from medtl.engine.settings import TrainSettings
 from medtl.io import ReadError
 from medtl.models import create_model, get_spec, medtl_home
@@ -76,15 +76,13 @@ class Pipelines:
 
 
 def case_cache(cfg: ExperimentConfig, items: list[dict[str, Any]], pipes: Pipelines, progress: bool = True) -> CaseCache:
-    """The preprocessed cases, kept as `data.cache` says: in memory, or on disk under
+    """The preprocessed cases, kept as `data.cache` says (see `cache_mode`): in memory, or on disk under
     `$MEDTL_HOME/cache/preprocessed/<pipeline key>` where later runs with the same pipeline reuse them.
 
     Example:
         >>> cache = case_cache(cfg, items, Pipelines.from_config(cfg))  # doctest: +SKIP
     """
-    mode = cfg["data.cache"]
-    if mode not in CACHE_MODES:
-        raise ValueError(f"data.cache must be one of {set(CACHE_MODES)}. Got {mode!r} instead.")
+    mode = cache_mode(cfg["data.cache"], items, pipes.input_size, cfg["data.cache_memory_gb"])
     folder = medtl_home() / "cache" / "preprocessed" / pipes.key if mode == "disk" else None
     workers = TrainSettings.from_config(cfg).loader_workers
     try:
