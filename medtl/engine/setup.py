@@ -35,6 +35,7 @@ def build_model(cfg: ExperimentConfig, num_classes: int, weights: str | None = N
         num_classes=num_classes,
         weights=cfg["model.weights"] if weights is None else weights,
         allow_mismatch=cfg["model.allow_mismatch"],
+        input_size=cfg["transforms.input_size"],
     )
 
 

@@ -1,6 +1,8 @@
 """`create_model`: pick a backbone, a task and a weights source; get a model that says what it loaded."""
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from torch import nn
 
 from medtl.models.registry import build_backbone, get_spec
@@ -12,7 +14,8 @@ TASKS = ("classification", "segmentation")
 
 
 def create_model(name: str, task: str = "classification", in_chans: int = 1, num_classes: int = 2,
-                 weights: str = "none", allow_mismatch: bool = False, stem: str = "stride2") -> nn.Module:
+                 weights: str = "none", allow_mismatch: bool = False, stem: str = "stride2",
+                 input_size: Sequence[int] | None = None) -> nn.Module:
     """A backbone from the registry, adapted to `in_chans` and `num_classes`, with `weights` loaded.
 
     `weights`: "none", "imagenet", "medicalnet", "file:PATH" or "medtl:NAME" (those in `spec.weight_sources`);
@@ -20,7 +23,8 @@ def create_model(name: str, task: str = "classification", in_chans: int = 1, num
     (B, num_classes); segmentation models are U-Nets on the backbone returning (B, num_classes, *spatial).
     The model carries `model.spec` (its `BackboneSpec`, module paths relative to the model) and
     `model.load_report` (a `LoadReport`, None for weights="none"). `stem` applies to the MONAI 3D ResNets:
-    "stride2" (default, MedicalNet's) or "monai".
+    "stride2" (default, MedicalNet's) or "monai". `input_size` (the transforms' size) builds transformers whose
+    position embeddings are tied to a grid at that size; pretrained ones are resampled to it.
 
     Example:
         >>> model = create_model("resnet18", in_chans=1, num_classes=3)
@@ -35,7 +39,7 @@ def create_model(name: str, task: str = "classification", in_chans: int = 1, num
             raise ValueError(f"{argument} must be a positive int. Got {value!r} instead.")
     source, _ = parse_weights(spec, weights)
     pretrained = read_weights(spec, weights) if source != "none" else None
-    backbone = build_backbone(spec, in_chans, num_classes, stem)
+    backbone = build_backbone(spec, in_chans, num_classes, stem, input_size)
     report = None
     if pretrained is not None:
         state, where = pretrained
