@@ -17,6 +17,7 @@ from medtl.engine.datasets import CACHE_MODES, CaseCache, pipeline_key
 from medtl.engine.run_folder import RunFolder
 from medtl.engine.settings import TrainSettings
 from medtl.models import create_model, get_spec, medtl_home
+from medtl.models.sources import spec_for_weights
 
 
 def build_model(cfg: ExperimentConfig, num_classes: int, weights: str | None = None) -> nn.Module:
@@ -52,13 +53,14 @@ class Pipelines:
     @classmethod
     def from_config(cls, cfg: ExperimentConfig, with_mask: bool = False) -> "Pipelines":
         """Pipelines for the configured backbone: input size from `transforms.input_size` or the spec,
-        normalisation from the spec's pretraining mean/std.
+        normalisation from the spec's pretraining mean/std (as the configured weights expect it, see
+        `medtl.models.sources.spec_for_weights`).
 
         Example:
             >>> Pipelines.from_config(ExperimentConfig.from_dict({})).input_size  # doctest: +SKIP
             (224, 224)
         """
-        spec = get_spec(cfg["model.backbone"])
+        spec = spec_for_weights(get_spec(cfg["model.backbone"]), cfg["model.weights"])
         size = tuple(cfg["transforms.input_size"] or spec.input_size)
         if len(size) != spec.spatial_dims:
             raise ValueError(

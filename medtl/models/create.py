@@ -7,7 +7,7 @@ from torch import nn
 
 from medtl.models.registry import build_backbone, get_spec
 from medtl.models.segmentation import BackboneUNet
-from medtl.models.sources import parse_weights, read_weights
+from medtl.models.sources import parse_weights, read_weights, spec_for_weights
 from medtl.models.weights import load_weights
 
 TASKS = ("classification", "segmentation")
@@ -18,7 +18,8 @@ def create_model(name: str, task: str = "classification", in_chans: int = 1, num
                  input_size: Sequence[int] | None = None) -> nn.Module:
     """A backbone from the registry, adapted to `in_chans` and `num_classes`, with `weights` loaded.
 
-    `weights`: "none", "imagenet", "medicalnet", "file:PATH" or "medtl:NAME" (those in `spec.weight_sources`);
+    `weights`: "none", "imagenet", "medicalnet", "txv:NAME", "hf:ORG/REPO[:FILE]", "file:PATH" or "medtl:NAME"
+    (those in `spec.weight_sources`; `txv:` also sets the spec's input convention, see `spec_for_weights`);
     files are read from local caches only (see `medtl weights list`). Classification models return logits
     (B, num_classes); segmentation models are U-Nets on the backbone returning (B, num_classes, *spatial).
     The model carries `model.spec` (its `BackboneSpec`, module paths relative to the model) and
@@ -44,6 +45,7 @@ def create_model(name: str, task: str = "classification", in_chans: int = 1, num
     if pretrained is not None:
         state, where = pretrained
         report = load_weights(backbone, state, spec, where, allow_mismatch)
+    spec = spec_for_weights(spec, weights)  # the input the weights expect, which the transforms read
     if task == "classification":
         model, model_spec = backbone, spec
     else:

@@ -1,9 +1,10 @@
-"""Weight sources, one syntax: "none", "imagenet", "medicalnet", "file:PATH", "medtl:NAME".
+"""Weight sources, one syntax: "none", "imagenet", "medicalnet", "txv:NAME", "hf:ORG/REPO[:FILE]", "file:PATH",
+"medtl:NAME".
 
 Everything here reads local files only. Pretrained files are looked for where their publisher's own tools
-cache them (torch.hub for torchvision, the Hugging Face cache for timm, `$MEDTL_HOME/medicalnet` for
-MedicalNet); a missing file is an error that names the file and the folder, and `medtl weights fetch`
-downloads it where a network exists (`medtl.models.fetch`).
+cache them (torch.hub for torchvision, the Hugging Face cache for timm and `hf:`, `~/.torchxrayvision` for
+TorchXRayVision, `$MEDTL_HOME/medicalnet` for MedicalNet); a missing file is an error that names the file and
+the folder, and `medtl weights fetch` downloads it where a network exists (`medtl.models.fetch`).
 """
 from __future__ import annotations
 
@@ -12,12 +13,14 @@ from pathlib import Path
 import torch
 
 from medtl.models.cache import medtl_home, read_cached_weights
+from medtl.models.hf_hub import read_hf
 from medtl.models.safe_load import load_checkpoint
 from medtl.models.spec import BackboneSpec
 from medtl.models.torchvision_2d import read_imagenet_weights
+from medtl.models.txv import read_txv, txv_spec
 
-SOURCES = ("none", "imagenet", "medicalnet", "file", "medtl")
-_WITH_ARGUMENT = {"file": "file:PATH", "medtl": "medtl:NAME"}
+SOURCES = ("none", "imagenet", "medicalnet", "txv", "hf", "file", "medtl")
+_WITH_ARGUMENT = {"file": "file:PATH", "medtl": "medtl:NAME", "txv": "txv:NAME", "hf": "hf:ORG/REPO[:FILE]"}
 HF_PREFIX = "hf-hub:"
 CHECKPOINT_SUFFIXES = (".pth", ".pt", ".ckpt", ".bin", ".safetensors")
 
@@ -47,6 +50,21 @@ def parse_weights(spec: BackboneSpec, weights: str) -> tuple[str, str]:
     if source not in spec.weight_sources or bool(argument) != (source in _WITH_ARGUMENT):
         raise ValueError(f"{spec.name}: weights must be one of {accepted}. Got {weights!r} instead.")
     return source, argument
+
+
+def spec_for_weights(spec: BackboneSpec, weights: str) -> BackboneSpec:
+    """`spec` as the weights `weights` expect their input: TorchXRayVision's one channel at 224 or 512 px in
+    [-1024, 1024]; other sources keep the backbone's own spec.
+
+    Example:
+        >>> from medtl.models import get_spec
+        >>> spec_for_weights(get_spec("densenet121"), "txv:densenet121-res224-all").std
+        (0.00048828125,)
+        >>> spec_for_weights(get_spec("densenet121"), "imagenet").std
+        (0.229, 0.224, 0.225)
+    """
+    source, argument = parse_weights(spec, weights)
+    return txv_spec(spec, argument) if source == "txv" else spec
 
 
 def pretrained_file(spec: BackboneSpec, source: str) -> Path:
@@ -80,6 +98,10 @@ def read_weights(spec: BackboneSpec, weights: str) -> tuple[dict[str, torch.Tens
         return load_checkpoint(path), f"file:{path}"
     if source == "medtl":
         return _read_medtl(spec, argument)
+    if source == "txv":
+        return read_txv(spec, argument, MissingWeightsError)
+    if source == "hf":
+        return read_hf(spec.name, argument, MissingWeightsError)
     path = pretrained_file(spec, source)
     published = spec.pretrained_for(source)
     if not path.is_file():

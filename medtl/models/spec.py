@@ -97,6 +97,8 @@ class BackboneSpec:
             >>> get_spec("resnet18").normalization(3)[0]
             (0.485, 0.456, 0.406)
         """
+        if in_chans == 1 and len(self.mean) == 1:
+            return self.mean, self.std
         if in_chans == 1:
             return (round(sum(self.mean) / len(self.mean), 6),), (round(sum(self.std) / len(self.std), 6),)
         tiles = -(-in_chans // len(self.mean))

@@ -50,7 +50,7 @@ def timm_spec(name: str) -> BackboneSpec:
         classifier=_single(cfg["classifier"], name, "classifier"),
         target_layer=_target_layer(model, blocks), feature_dim=int(model.num_features),
         feature_layers=tuple(info["module"] for info in model.feature_info),
-        weight_sources=("none", "imagenet", "file", "medtl") if pretrained else ("none", "file", "medtl"),
+        weight_sources=("none", "imagenet", "hf", "file", "medtl") if pretrained else ("none", "hf", "file", "medtl"),
         license=str(cfg.get("license") or "see the model card"), pretrained=pretrained, blocks=blocks,
     )
 
