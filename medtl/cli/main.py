@@ -6,7 +6,7 @@ import importlib
 import sys
 
 COMMANDS = ("synth", "scan", "train", "cv", "explain", "report", "demo", "weights", "pretrain", "compare", "predict",
-            "lr_find")
+            "lr_find", "export")
 
 
 def build_parser() -> argparse.ArgumentParser:
