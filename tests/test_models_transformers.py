@@ -113,3 +113,16 @@ def test_linear_probe_features_are_the_class_token_the_head_reads():
         expected = model.forward_head(model.forward_features(x), pre_logits=True)
     assert features.shape == (6, 32) and torch.allclose(features, expected, atol=1e-6)
     assert labels.tolist() == [0, 1, 0, 1, 0, 1]
+
+
+@pytest.mark.parametrize("name,size", [("timm:convnext_atto", 32), ("timm:swin_tiny_patch4_window7_224", 64)])
+def test_swin_and_convnext_decay_per_block_and_probe_their_pooled_features(name, size):
+    model = create_model(name, num_classes=2, input_size=(size, size)).eval()
+    head = model.spec.classifier
+    optimizer = apply_phase(model, head, Phase(True, 1.0), TrainSettings(lr=1.0, layer_decay=0.5))
+    assert len(optimizer.param_groups) == len(model.spec.blocks) + 1 == 14
+    data = squares(2, size=size)
+    features, _ = head_inputs(model, head, data, TrainSettings(batch_size=2, device="cpu"))
+    with torch.no_grad():
+        expected = model.forward_head(model.forward_features(torch.stack([d["image"] for d in data])), pre_logits=True)
+    assert features.shape == (2, model.spec.feature_dim) and torch.allclose(features, expected, atol=1e-5)
