@@ -6,6 +6,7 @@ from pathlib import Path
 import torch
 
 from medtl.models.hf_hub import hf_cached_file, parse_hf
+from medtl.models.published_checksum import published_sha256, write_record
 from medtl.models.registry import get_spec
 from medtl.models.sources import parse_weights, pretrained_file
 from medtl.models.txv import txv_folder, txv_weights
@@ -37,9 +38,15 @@ def fetch_weights(name: str, source: str | None = None) -> Path:
             download_imagenet_weights(spec)
         elif spec.family == "timm":
             download_timm_weights(spec)
-        else:
+        else:  # MedicalNet, from the Hugging Face hub: its published sha256 is checked and recorded
             path.parent.mkdir(parents=True, exist_ok=True)
+            sha256 = published_sha256(published.url)
             torch.hub.download_url_to_file(published.url, str(path), progress=True)
+            try:
+                write_record(path, sha256)
+            except ValueError:
+                path.unlink()
+                raise
     except OSError as err:
         raise ConnectionError(f"could not download {published.url} into {path.parent}: {err}. Without a network, "
                               f"copy '{published.file_name}' into {path.parent} by hand.") from err

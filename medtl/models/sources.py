@@ -14,6 +14,7 @@ import torch
 
 from medtl.models.cache import medtl_home, read_cached_weights
 from medtl.models.hf_hub import read_hf
+from medtl.models.published_checksum import verify_published
 from medtl.models.safe_load import load_checkpoint
 from medtl.models.spec import BackboneSpec
 from medtl.models.torchvision_2d import read_imagenet_weights
@@ -107,6 +108,8 @@ def read_weights(spec: BackboneSpec, weights: str) -> tuple[dict[str, torch.Tens
     if not path.is_file():
         raise MissingWeightsError(_missing_message(spec, source, path))
     where = f"{source} ({published.name}) from {path}"
+    if source == "medicalnet":
+        where = f"{where}; {verify_published(path)}"
     if spec.family in ("torchvision", "i3d"):
         return read_imagenet_weights(spec, path), where
     return load_checkpoint(path), where
