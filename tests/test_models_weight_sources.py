@@ -1,6 +1,7 @@
 """`txv:` and `hf:` weights: each read from a locally made file in its publisher's real format and cache place
 (TorchXRayVision's pickled DenseNet module and ResNet state dict in ~/.torchxrayvision/models_data, a Hugging Face
 Dinov2Model safetensors file in the hub cache), every tensor arriving; missing files named with their folder."""
+import json
 import sys
 import types
 
@@ -14,7 +15,7 @@ from torchvision.models import densenet121, resnet50
 import timm_toys  # noqa: F401  (registers timm:medtl_toy_dinov2)
 from medtl.config import ExperimentConfig
 from medtl.engine.setup import Pipelines
-from medtl.models import MissingWeightsError, create_model
+from medtl.models import MissingWeightsError, create_model, get_spec
 from medtl.models.txv import TXV_WEIGHTS
 
 
@@ -131,6 +132,15 @@ def test_hf_dinov2_checkpoint_in_the_hub_cache_loads_into_the_timm_vit(tmp_path,
     small = create_model("timm:medtl_toy_dinov2", in_chans=1, num_classes=2, weights="hf:microsoft/rad-dino",
                          input_size=(28, 28))
     assert "pos_embed: resampled (1, 17, 32) -> (1, 5, 32)" in small.load_report.adapted
+    assert small.spec.mean == get_spec("timm:medtl_toy_dinov2").mean  # no image processor settings cached
+    (snapshot / "preprocessor_config.json").write_text(json.dumps(
+        {"image_mean": [0.5307, 0.5307, 0.5307], "image_std": [0.2583, 0.2583, 0.2583],
+         "crop_size": {"height": 42, "width": 42}}))
+    cfg = ExperimentConfig.from_dict({"model": {"backbone": "timm:medtl_toy_dinov2", "weights": "hf:microsoft/rad-dino"}})
+    pipes = Pipelines.from_config(cfg)
+    assert pipes.input_size == (42, 42)
+    out = pipes.eval({"image": torch.full((1, 2, 2), 0.5307 + 0.2583), "y": 0})["image"]
+    assert torch.allclose(out, torch.ones_like(out))
 
 
 def test_missing_hf_file_names_the_repo_file_and_cache_folder(tmp_path, monkeypatch):

@@ -36,8 +36,19 @@ def build_model(cfg: ExperimentConfig, num_classes: int, weights: str | None = N
         num_classes=num_classes,
         weights=cfg["model.weights"] if weights is None else weights,
         allow_mismatch=cfg["model.allow_mismatch"],
-        input_size=cfg["transforms.input_size"],
+        input_size=input_size(cfg),
     )
+
+
+def input_size(cfg: ExperimentConfig) -> tuple[int, ...]:
+    """The model's input size: `transforms.input_size`, else the size the configured weights expect.
+
+    Example:
+        >>> input_size(ExperimentConfig.from_dict({"transforms": {"input_size": [64, 64]}}))
+        (64, 64)
+    """
+    spec = spec_for_weights(get_spec(cfg["model.backbone"]), cfg["model.weights"])
+    return tuple(cfg["transforms.input_size"] or spec.input_size)
 
 
 @dataclass
@@ -61,7 +72,7 @@ class Pipelines:
             (224, 224)
         """
         spec = spec_for_weights(get_spec(cfg["model.backbone"]), cfg["model.weights"])
-        size = tuple(cfg["transforms.input_size"] or spec.input_size)
+        size = input_size(cfg)
         if len(size) != spec.spatial_dims:
             raise ValueError(
                 f"transforms.input_size {list(size)} has {len(size)} axes but {spec.name} is a "

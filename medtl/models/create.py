@@ -25,7 +25,8 @@ def create_model(name: str, task: str = "classification", in_chans: int = 1, num
     The model carries `model.spec` (its `BackboneSpec`, module paths relative to the model) and
     `model.load_report` (a `LoadReport`, None for weights="none"). `stem` applies to the MONAI 3D ResNets:
     "stride2" (default, MedicalNet's) or "monai". `input_size` (the transforms' size) builds transformers whose
-    position embeddings are tied to a grid at that size; pretrained ones are resampled to it.
+    position embeddings are tied to a grid at that size (default: the size the weights expect); pretrained ones
+    are resampled to it.
 
     Example:
         >>> model = create_model("resnet18", in_chans=1, num_classes=3)
@@ -40,12 +41,13 @@ def create_model(name: str, task: str = "classification", in_chans: int = 1, num
             raise ValueError(f"{argument} must be a positive int. Got {value!r} instead.")
     source, _ = parse_weights(spec, weights)
     pretrained = read_weights(spec, weights) if source != "none" else None
-    backbone = build_backbone(spec, in_chans, num_classes, stem, input_size)
+    expected = spec_for_weights(spec, weights)  # the input the weights expect, which the transforms read
+    backbone = build_backbone(spec, in_chans, num_classes, stem, input_size or expected.input_size)
     report = None
     if pretrained is not None:
         state, where = pretrained
         report = load_weights(backbone, state, spec, where, allow_mismatch)
-    spec = spec_for_weights(spec, weights)  # the input the weights expect, which the transforms read
+    spec = expected
     if task == "classification":
         model, model_spec = backbone, spec
     else:

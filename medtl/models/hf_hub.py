@@ -2,14 +2,18 @@
 the key map that loads Hugging Face `Dinov2Model` checkpoints (RAD-DINO, facebook/dinov2-*) into timm's ViT."""
 from __future__ import annotations
 
+import dataclasses
+import json
 import re
 from pathlib import Path
 
 import torch
 
 from medtl.models.safe_load import load_checkpoint
+from medtl.models.spec import BackboneSpec
 
 DEFAULT_FILE = "model.safetensors"
+PREPROCESSOR_FILE = "preprocessor_config.json"
 # Hub checkpoints `medtl weights list` names: (repo, the timm backbone they load into, terms of use).
 KNOWN_HF = (
     ("microsoft/rad-dino", "timm:vit_base_patch14_dinov2",
@@ -68,6 +72,36 @@ def hf_cache_folder(repo_id: str) -> Path:
     from huggingface_hub import constants
 
     return Path(constants.HF_HUB_CACHE) / f"models--{repo_id.replace('/', '--')}"
+
+
+def hf_spec(spec: BackboneSpec, argument: str) -> BackboneSpec:
+    """`spec` with the input convention of hub checkpoint `argument` when its `preprocessor_config.json` (the
+    Hugging Face image processor's settings) is in the cache: its `image_mean`, `image_std` and `crop_size`
+    (RAD-DINO's chest X-ray statistics differ from ImageNet's). Without that file, `spec` unchanged.
+
+    Example:
+        >>> hf_spec(get_spec("timm:vit_base_patch14_dinov2"), "microsoft/rad-dino").mean  # doctest: +SKIP
+        (0.5307, 0.5307, 0.5307)
+    """
+    repo_id, _ = parse_hf(argument)
+    path = hf_cached_file(repo_id, PREPROCESSOR_FILE)
+    if path is None:
+        return spec
+    try:
+        config = json.loads(path.read_text())
+    except json.JSONDecodeError as err:
+        raise ValueError(f"{path}: not valid JSON ({err})") from None
+    changes: dict = {}
+    if config.get("image_mean") and config.get("image_std"):
+        changes.update(mean=tuple(float(v) for v in config["image_mean"]),
+                       std=tuple(float(v) for v in config["image_std"]))
+        changes["in_chans"] = len(changes["mean"])
+    crop = config.get("crop_size")
+    if isinstance(crop, dict) and {"height", "width"} <= set(crop):
+        changes["input_size"] = (int(crop["height"]), int(crop["width"]))
+    elif isinstance(crop, int):
+        changes["input_size"] = (crop, crop)
+    return dataclasses.replace(spec, **changes)
 
 
 def read_hf(spec_name: str, argument: str, missing_error: type[Exception]) -> tuple[dict[str, torch.Tensor], str]:

@@ -13,7 +13,7 @@ from pathlib import Path
 import torch
 
 from medtl.models.cache import medtl_home, read_cached_weights
-from medtl.models.hf_hub import read_hf
+from medtl.models.hf_hub import hf_spec, read_hf
 from medtl.models.published_checksum import verify_published
 from medtl.models.safe_load import load_checkpoint
 from medtl.models.spec import BackboneSpec
@@ -55,7 +55,8 @@ def parse_weights(spec: BackboneSpec, weights: str) -> tuple[str, str]:
 
 def spec_for_weights(spec: BackboneSpec, weights: str) -> BackboneSpec:
     """`spec` as the weights `weights` expect their input: TorchXRayVision's one channel at 224 or 512 px in
-    [-1024, 1024]; other sources keep the backbone's own spec.
+    [-1024, 1024]; a hub checkpoint's image processor settings where they are cached (`hf_spec`); other sources
+    keep the backbone's own spec.
 
     Example:
         >>> from medtl.models import get_spec
@@ -65,7 +66,9 @@ def spec_for_weights(spec: BackboneSpec, weights: str) -> BackboneSpec:
         (0.229, 0.224, 0.225)
     """
     source, argument = parse_weights(spec, weights)
-    return txv_spec(spec, argument) if source == "txv" else spec
+    if source == "txv":
+        return txv_spec(spec, argument)
+    return hf_spec(spec, argument) if source == "hf" else spec
 
 
 def pretrained_file(spec: BackboneSpec, source: str) -> Path:
