@@ -126,3 +126,11 @@ def test_swin_and_convnext_decay_per_block_and_probe_their_pooled_features(name,
     with torch.no_grad():
         expected = model.forward_head(model.forward_features(torch.stack([d["image"] for d in data])), pre_logits=True)
     assert features.shape == (2, model.spec.feature_dim) and torch.allclose(features, expected, atol=1e-5)
+
+
+def test_a_wrapped_checkpoint_is_resampled_too(pretrained_file, tmp_path):
+    state = torch.load(pretrained_file, weights_only=True)
+    torch.save({"state_dict": {f"module.{k}": v for k, v in state.items()}}, tmp_path / "wrapped.pth")
+    model = create_model(VIT, in_chans=1, num_classes=2, weights=str(tmp_path / "wrapped.pth"), input_size=(32, 32))
+    assert "pos_embed: resampled (1, 17, 32) -> (1, 5, 32)" in model.load_report.adapted
+    assert torch.equal(model.state_dict()["blocks.1.mlp.fc2.weight"], state["blocks.1.mlp.fc2.weight"])

@@ -40,7 +40,7 @@ def timm_spec(name: str) -> BackboneSpec:
     cfg = model.pretrained_cfg
     pretrained = _pretrained_weights(architecture, cfg)
     first_conv = _single(cfg["first_conv"], name, "first_conv")
-    blocks = tuple(name for name, _ in model.named_modules() if _BLOCK.search(name))
+    blocks = tuple(module for module, _ in model.named_modules() if _BLOCK.search(module))
     if blocks:  # the stem (patch embedding with the class token and position embeddings) first, one rate of its own
         blocks = (first_conv.rpartition(".")[0] or first_conv, *blocks)
     return BackboneSpec(

@@ -68,8 +68,9 @@ def load_weights(model: nn.Module, state: Mapping[str, torch.Tensor], spec: Back
     """
     target = model.state_dict()
     resampled: list[str] = []
-    if spec.family == "timm":
-        state, resampled = filter_timm_checkpoint(model, state)
+    if spec.family == "timm":  # wrapper prefixes off first, so timm's filter finds its keys
+        renamed, _ = match_keys(state, set(target))
+        state, resampled = filter_timm_checkpoint(model, {renamed.get(k, k): v for k, v in state.items()})
     mapping, unexpected = match_keys(state, set(target))
     report = LoadReport(source, unexpected=unexpected, adapted=resampled)
     first_conv, head = f"{spec.first_conv}.weight", f"{spec.classifier}."
