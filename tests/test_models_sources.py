@@ -201,3 +201,33 @@ def test_medicalnet_file_is_checked_against_its_recorded_published_sha256(no_net
     with pytest.raises(ValueError, match="refused: its sha256 is") as err:
         create_model("resnet10_3d", num_classes=2, weights="medicalnet")
     assert str(path) in str(err.value) and "0" * 64 in str(err.value)
+
+
+def test_fetch_puts_txv_and_medicalnet_files_where_they_are_read_and_records_the_published_sha256(
+        tmp_path, monkeypatch):
+    import hashlib
+
+    import medtl.models.fetch as fetch
+    from medtl.models import fetch_weights
+    from medtl.models.published_checksum import record_path
+    from medtl.models.txv import TXV_WEIGHTS, txv_folder
+
+    monkeypatch.setenv("HOME", str(tmp_path))
+    downloaded = []
+
+    def fake_download(url, dst, progress=True):
+        downloaded.append(url)
+        Path(dst).write_bytes(b"weights")
+
+    monkeypatch.setattr(fetch.torch.hub, "download_url_to_file", fake_download)
+    path = fetch_weights("resnet50", "txv:resnet50-res512-all")
+    assert path == txv_folder() / TXV_WEIGHTS["resnet50-res512-all"].file_name and path.read_bytes() == b"weights"
+    assert downloaded == [TXV_WEIGHTS["resnet50-res512-all"].url]
+    monkeypatch.setattr(fetch, "published_sha256", lambda url: hashlib.sha256(b"weights").hexdigest())
+    medicalnet = fetch_weights("resnet10_3d")
+    assert record_path(medicalnet).read_text().split()[0] == hashlib.sha256(b"weights").hexdigest()
+    medicalnet.unlink()
+    monkeypatch.setattr(fetch, "published_sha256", lambda url: "0" * 64)
+    with pytest.raises(ValueError, match="refused"):
+        fetch_weights("resnet10_3d")
+    assert not medicalnet.exists()  # a download that differs from the published file is not kept
