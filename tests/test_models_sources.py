@@ -230,4 +230,4 @@ def test_fetch_puts_txv_and_medicalnet_files_where_they_are_read_and_records_the
     monkeypatch.setattr(fetch, "published_sha256", lambda url: "0" * 64)
     with pytest.raises(ValueError, match="refused"):
         fetch_weights("resnet10_3d")
-    assert not medicalnet.exists()  # a download that differs from the published file is not kept
+    assert not medicalnet.exists() and not record_path(medicalnet).exists()  # a differing download is not kept

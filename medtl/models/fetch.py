@@ -6,7 +6,7 @@ from pathlib import Path
 import torch
 
 from medtl.models.hf_hub import hf_cached_file, parse_hf
-from medtl.models.published_checksum import published_sha256, write_record
+from medtl.models.published_checksum import published_sha256, record_path, write_record
 from medtl.models.registry import get_spec
 from medtl.models.sources import parse_weights, pretrained_file
 from medtl.models.txv import txv_folder, txv_weights
@@ -46,6 +46,7 @@ def fetch_weights(name: str, source: str | None = None) -> Path:
                 write_record(path, sha256)
             except ValueError:
                 path.unlink()
+                record_path(path).unlink()
                 raise
     except OSError as err:
         raise ConnectionError(f"could not download {published.url} into {path.parent}: {err}. Without a network, "
