@@ -8,7 +8,7 @@ STAMP := $(VENV)/.installed
 
 $(STAMP): pyproject.toml constraints.txt
 	$(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet -c constraints.txt -e ".[dev,notebooks,timm]"
+	$(BIN)/python -m pip install --quiet -c constraints.txt -e ".[dev,notebooks,timm,export]"
 	touch $(STAMP)
 
 install: $(STAMP)

@@ -24,3 +24,6 @@ CHOICES: dict[str, tuple[str, ...]] = {
     "cv.parallel": ("folds", "ddp"),
     "explain.method": ("auto", "gradcam", "gradcampp", "occlusion"),
 }
+# The sources of `model.weights` (before the colon) and the libraries backbones come from, for `medtl weights list`.
+WEIGHT_SOURCES = ("none", "imagenet", "medicalnet", "txv", "hf", "file", "medtl")
+BACKBONE_FAMILIES = ("torchvision", "monai", "i3d", "timm")

@@ -79,8 +79,8 @@ class TrainSection(_Section):
     schedule: _choice("train.schedule") = Field(
         "cosine", description="per step; cosine decays to 1% of lr, onecycle is torch's OneCycleLR")
     layer_decay: Optional[float] = Field(
-        None, gt=0, le=1, description="strategy full: e.g. 0.75 gives the block n stages below the head "
-                                      "lr * 0.75^n")
+        None, gt=0, le=1, description="strategy full or freeze_unfreeze: e.g. 0.75 gives the "
+                                      "block n blocks below the head lr * 0.75^n")
     imbalance: _choice("train.imbalance") = Field(
         "loss", description="rare classes: class-weighted loss, balanced draws (sampler), or neither")
     val_fraction: float = Field(
@@ -102,8 +102,9 @@ class TrainSection(_Section):
 
     @model_validator(mode="after")
     def _consistent(self) -> "TrainSection":
-        if self.layer_decay is not None and self.strategy != "full":
-            raise ValueError(f"train.layer_decay applies to train.strategy full. Got strategy {self.strategy!r}.")
+        if self.layer_decay is not None and self.strategy == "linear_probe":
+            raise ValueError("train.layer_decay applies to train.strategy full or freeze_unfreeze. "
+                             f"Got strategy {self.strategy!r}.")
         if self.patience is not None and self.val_fraction == 0:
             raise ValueError("train.patience needs a validation split: set train.val_fraction, e.g. 0.2")
         return self

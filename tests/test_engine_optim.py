@@ -83,7 +83,7 @@ def test_layer_decay_depths_follow_resnet_stages_and_a_plain_module_uses_its_chi
 
 
 @pytest.mark.parametrize("train_keys,message", [
-    ({"layer_decay": 0.8, "strategy": "freeze_unfreeze"}, "applies to train.strategy full"),
+    ({"layer_decay": 0.8, "strategy": "linear_probe"}, "applies to train.strategy full or freeze_unfreeze"),
     ({"layer_decay": 1.5}, "train.layer_decay must be less than or equal to 1"),
     ({"patience": 3}, "needs a validation split"),
     ({"val_fraction": 1.0}, "train.val_fraction must be less than 1"),

@@ -1,5 +1,6 @@
 """`medtl weights list` and `medtl weights import`, offline, with caches in tmp folders."""
 import argparse
+import json
 import os
 from pathlib import Path
 
@@ -69,3 +70,20 @@ def test_import_refuses_pickled_objects(tmp_path, capsys):
 def test_arguments_are_required(argv):
     with pytest.raises(SystemExit):
         _medtl_weights(*argv)
+
+
+def test_list_filters_by_family_and_source_and_prints_json(tmp_path, monkeypatch, capsys):
+    monkeypatch.setenv("HOME", str(tmp_path))
+    from medtl.models.txv import TXV_WEIGHTS, txv_folder
+    txv_folder().mkdir(parents=True)
+    torch.save({}, txv_folder() / TXV_WEIGHTS["densenet121-res224-chex"].file_name)
+    assert _medtl_weights("list", "--source", "txv", "--json") == 0
+    rows = json.loads(capsys.readouterr().out)
+    assert {row["backbone"] for row in rows} == {"densenet121", "resnet50"} and len(rows) == len(TXV_WEIGHTS)
+    chex = next(row for row in rows if row["weights"] == "txv:densenet121-res224-chex")
+    assert chex["offline"] == "yes" and chex["path"] == str(txv_folder() / TXV_WEIGHTS["densenet121-res224-chex"].file_name)
+    assert all(row["offline"] == "no" for row in rows if row is not chex)
+    assert _medtl_weights("list", "--family", "timm", "--source", "hf") == 0
+    out = capsys.readouterr().out
+    assert _row(out, "timm:vit_base_patch14_dinov2", "hf:microsoft/rad-dino")[2] == "no"
+    assert "MIT (RAD-DINO" in out and "resnet18" not in out

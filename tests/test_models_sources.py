@@ -180,3 +180,54 @@ def test_timm_weights_come_from_the_hugging_face_cache(tmp_path, monkeypatch, no
     model = create_model("timm:resnet18", in_chans=1, num_classes=2, weights="imagenet")
     assert torch.allclose(model.conv1.weight, state["conv1.weight"].sum(dim=1, keepdim=True))
     assert "resnet18.a1_in1k" in model.load_report.source
+
+
+def test_medicalnet_file_is_checked_against_its_recorded_published_sha256(no_network):
+    from medtl.models.cache import file_sha256
+    from medtl.models.published_checksum import record_path
+
+    cache = Path(os.environ["MEDTL_HOME"]) / "medicalnet"
+    cache.mkdir(parents=True)
+    path = cache / "resnet_10_23dataset.pth"
+    published = resnet10(spatial_dims=3, n_input_channels=1, feed_forward=False, shortcut_type="B",
+                         bias_downsample=False).state_dict()
+    torch.save({"state_dict": {f"module.{k}": v for k, v in published.items()}}, path)
+    unchecked = create_model("resnet10_3d", num_classes=2, weights="medicalnet")
+    assert "sha256 not checked" in unchecked.load_report.source
+    record_path(path).write_text(f"{file_sha256(path)}  {path.name}\n")
+    checked = create_model("resnet10_3d", num_classes=2, weights="medicalnet")
+    assert f"sha256 matches the published {file_sha256(path)[:12]}" in checked.load_report.source
+    record_path(path).write_text("0" * 64 + "\n")
+    with pytest.raises(ValueError, match="refused: its sha256 is") as err:
+        create_model("resnet10_3d", num_classes=2, weights="medicalnet")
+    assert str(path) in str(err.value) and "0" * 64 in str(err.value)
+
+
+def test_fetch_puts_txv_and_medicalnet_files_where_they_are_read_and_records_the_published_sha256(
+        tmp_path, monkeypatch):
+    import hashlib
+
+    import medtl.models.fetch as fetch
+    from medtl.models import fetch_weights
+    from medtl.models.published_checksum import record_path
+    from medtl.models.txv import TXV_WEIGHTS, txv_folder
+
+    monkeypatch.setenv("HOME", str(tmp_path))
+    downloaded = []
+
+    def fake_download(url, dst, progress=True):
+        downloaded.append(url)
+        Path(dst).write_bytes(b"weights")
+
+    monkeypatch.setattr(fetch.torch.hub, "download_url_to_file", fake_download)
+    path = fetch_weights("resnet50", "txv:resnet50-res512-all")
+    assert path == txv_folder() / TXV_WEIGHTS["resnet50-res512-all"].file_name and path.read_bytes() == b"weights"
+    assert downloaded == [TXV_WEIGHTS["resnet50-res512-all"].url]
+    monkeypatch.setattr(fetch, "published_sha256", lambda url: hashlib.sha256(b"weights").hexdigest())
+    medicalnet = fetch_weights("resnet10_3d")
+    assert record_path(medicalnet).read_text().split()[0] == hashlib.sha256(b"weights").hexdigest()
+    medicalnet.unlink()
+    monkeypatch.setattr(fetch, "published_sha256", lambda url: "0" * 64)
+    with pytest.raises(ValueError, match="refused"):
+        fetch_weights("resnet10_3d")
+    assert not medicalnet.exists() and not record_path(medicalnet).exists()  # a differing download is not kept

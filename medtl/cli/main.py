@@ -14,7 +14,7 @@ import sys
 from medtl.errors import MedtlError
 
 COMMANDS = ("synth", "scan", "train", "cv", "explain", "report", "demo", "weights", "pretrain", "compare", "predict",
-            "lr_find", "config", "sweep")
+            "lr_find", "config", "sweep", "export")
 # Known conditions: reported in one line; anything else is a bug and keeps its traceback.
 KNOWN_ERRORS = (MedtlError, ValueError, OSError, ImportError, FloatingPointError)
 

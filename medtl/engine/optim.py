@@ -2,9 +2,10 @@
 
 Layer-wise decay (as in timm's `param_groups_layer_decay`, BEiT/ViT fine-tuning) trains the head at the full
 learning rate and each backbone stage below it at a further `decay` times less, so generic early features
-change least. The stages are the backbone's feature layers from its `BackboneSpec` (the same modules a U-Net
-decoder reads: stem, then each resolution stage, for every registered 2D and 3D backbone and any timm model);
-a plain module without a spec uses its top-level children.
+change least. The stages are the backbone's blocks from its `BackboneSpec`: every transformer block of a timm
+ViT / DeiT / DINOv2 / Swin and every ConvNeXt block (one rate per block, as timm's own decay assigns them),
+else the feature layers a U-Net decoder reads (stem, then each resolution stage); a plain module without a spec
+uses its top-level children.
 """
 from __future__ import annotations
 
@@ -41,8 +42,8 @@ def make_optimizer(groups: Iterable[dict[str, Any]], name: str, lr: float, weigh
 
 
 def backbone_stages(model: nn.Module, head: str) -> list[str]:
-    """The backbone's stages, input to output: `model.spec.feature_layers` when the model carries a
-    `BackboneSpec` (models from `medtl.models.create_model`), else the top-level children other than the head.
+    """The backbone's stages, input to output: `model.spec.blocks` when the model carries a `BackboneSpec`
+    (models from `medtl.models.create_model`), else the top-level children other than the head.
 
     Example:
         >>> backbone_stages(nn.Sequential(nn.Linear(2, 2), nn.Linear(2, 2), nn.Linear(2, 1)), head="2")
@@ -50,7 +51,7 @@ def backbone_stages(model: nn.Module, head: str) -> list[str]:
     """
     spec = getattr(model, "spec", None)
     if spec is not None:
-        return list(spec.feature_layers)
+        return list(spec.blocks)
     return [name for name, _ in model.named_children() if name != head]
 
 
@@ -81,9 +82,11 @@ def stage_depths(model: nn.Module, head: str, stages: list[str]) -> dict[str, in
     return depths
 
 
-def layer_decay_groups(model: nn.Module, head: str, lr: float, decay: float) -> list[dict[str, Any]]:
+def layer_decay_groups(model: nn.Module, head: str, lr: float, decay: float,
+                       backbone_factor: float = 1.0) -> list[dict[str, Any]]:
     """Parameter groups with lr * decay**depth (see `stage_depths`), the head's group first, then deeper
-    groups in order, each labelled with its "depth". Frozen parameters are left out.
+    groups in order, each labelled with its "depth"; every backbone group (depth > 0) is further scaled by
+    `backbone_factor` (freeze_unfreeze's lower backbone rate). Frozen parameters are left out.
 
     Example:
         >>> m = nn.Sequential(nn.Linear(2, 2), nn.Linear(2, 2), nn.Linear(2, 1))
@@ -95,4 +98,5 @@ def layer_decay_groups(model: nn.Module, head: str, lr: float, decay: float) -> 
     for name, param in model.named_parameters():
         if param.requires_grad:
             by_depth.setdefault(depths[name], []).append(param)
-    return [{"params": by_depth[d], "lr": lr * decay**d, "depth": d} for d in sorted(by_depth)]
+    return [{"params": by_depth[d], "lr": lr * decay**d * (backbone_factor if d else 1.0), "depth": d}
+            for d in sorted(by_depth)]

@@ -64,8 +64,9 @@ class TrainSettings:
         if self.layer_decay is not None:
             if not 0 < self.layer_decay <= 1:
                 raise ValueError(f"train.layer_decay must be in (0, 1] or null. Got {self.layer_decay!r} instead.")
-            if self.strategy != "full":
-                raise ValueError(f"train.layer_decay applies to train.strategy full; this run uses {self.strategy!r}")
+            if self.strategy == "linear_probe":
+                raise ValueError("train.layer_decay applies to train.strategy full or freeze_unfreeze; "
+                                 f"this run uses {self.strategy!r}")
         if not 0 <= self.val_fraction < 1:
             raise ValueError(f"train.val_fraction must be at least 0 and below 1. Got {self.val_fraction!r} instead.")
         if self.patience is not None and (self.patience < 1 or self.val_fraction == 0):

@@ -14,6 +14,7 @@ from medtl.engine.datasets import CaseCache, cache_mode, pipeline_key
 from medtl.engine.settings import TrainSettings
 from medtl.io import ReadError
 from medtl.models import create_model, get_spec, medtl_home
+from medtl.models.sources import spec_for_weights
 
 
 def build_model(cfg: ExperimentConfig, num_classes: int, weights: str | None = None) -> nn.Module:
@@ -32,7 +33,19 @@ def build_model(cfg: ExperimentConfig, num_classes: int, weights: str | None = N
         num_classes=num_classes,
         weights=cfg["model.weights"] if weights is None else weights,
         allow_mismatch=cfg["model.allow_mismatch"],
+        input_size=input_size(cfg),
     )
+
+
+def input_size(cfg: ExperimentConfig) -> tuple[int, ...]:
+    """The model's input size: `transforms.input_size`, else the size the configured weights expect.
+
+    Example:
+        >>> input_size(ExperimentConfig.from_dict({"transforms": {"input_size": [64, 64]}}))
+        (64, 64)
+    """
+    spec = spec_for_weights(get_spec(cfg["model.backbone"]), cfg["model.weights"])
+    return tuple(cfg["transforms.input_size"] or spec.input_size)
 
 
 @dataclass
@@ -48,14 +61,15 @@ class Pipelines:
     @classmethod
     def from_config(cls, cfg: ExperimentConfig, with_mask: bool = False) -> "Pipelines":
         """Pipelines for the configured backbone: input size from `transforms.input_size` or the spec,
-        normalisation from the spec's pretraining mean/std.
+        normalisation from the spec's pretraining mean/std (as the configured weights expect it, see
+        `medtl.models.sources.spec_for_weights`).
 
         Example:
             >>> Pipelines.from_config(ExperimentConfig.from_dict({})).input_size  # doctest: +SKIP
             (224, 224)
         """
-        spec = get_spec(cfg["model.backbone"])
-        size = tuple(cfg["transforms.input_size"] or spec.input_size)
+        spec = spec_for_weights(get_spec(cfg["model.backbone"]), cfg["model.weights"])
+        size = input_size(cfg)
         if len(size) != spec.spatial_dims:
             raise ValueError(
                 f"transforms.input_size {list(size)} has {len(size)} axes but {spec.name} is a "

@@ -1,9 +1,12 @@
 """Fine-tuning strategies: which parameters train, and at which learning rate, in a given epoch.
 
-- `full`: every layer trains at `lr` (or, with `train.layer_decay`, less the further a stage is from the head).
-- `linear_probe`: the backbone is frozen (weights and BatchNorm statistics); only the head trains.
+- `full`: every layer trains at `lr` (or, with `train.layer_decay`, less the further a block is from the head:
+  one rate per transformer block, per stage of a CNN).
+- `linear_probe`: the backbone is frozen (weights and BatchNorm statistics); only the head trains, on the
+  vector the head receives (a CNN's pooled features, a ViT's class token or pooled tokens).
 - `freeze_unfreeze`: the head alone for `head_epochs`, then every layer, the backbone at `lr / 10`
-  (discriminative learning rates, as fastai's `fine_tune` does).
+  (discriminative learning rates, as fastai's `fine_tune` does); with `train.layer_decay` each block then trains
+  at `lr / 10 * decay**depth`.
 """
 from __future__ import annotations
 
@@ -59,7 +62,8 @@ def split_parameters(model: nn.Module, head: str) -> tuple[list[nn.Parameter], l
 def apply_phase(model: nn.Module, head: str, phase: Phase, settings: TrainSettings) -> torch.optim.Optimizer:
     """Freeze or unfreeze the backbone for `phase` and return the configured optimizer (`train.optimizer`) over
     what trains: the head at `lr`, the backbone at `lr * phase.backbone_lr_factor`, or with `train.layer_decay`
-    one group per backbone stage (see `medtl.engine.optim`). The head's group comes first.
+    one group per backbone block, each also scaled by that factor (see `medtl.engine.optim`). The head's group
+    comes first.
 
     Example:
         >>> m = nn.Sequential(nn.Linear(2, 2), nn.Linear(2, 1))
@@ -71,7 +75,7 @@ def apply_phase(model: nn.Module, head: str, phase: Phase, settings: TrainSettin
     for p in backbone:
         p.requires_grad_(phase.backbone_trains)
     if phase.backbone_trains and settings.layer_decay is not None:
-        groups = layer_decay_groups(model, head, settings.lr, settings.layer_decay)
+        groups = layer_decay_groups(model, head, settings.lr, settings.layer_decay, phase.backbone_lr_factor)
     else:
         groups = [{"params": head_params, "lr": settings.lr}]
         if phase.backbone_trains:

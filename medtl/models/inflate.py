@@ -114,5 +114,7 @@ def inflated_spec(spec_2d: BackboneSpec) -> BackboneSpec:
     """
     if not spec_2d.name.startswith(INFLATABLE) or spec_2d.family != "torchvision":
         raise ValueError(f"i3d: inflates torchvision ResNets and DenseNets only. Got {spec_2d.name!r} instead.")
+    # TorchXRayVision's input convention (2D chest X-rays at 224 px) does not carry over to volumes
+    sources = tuple(source for source in spec_2d.weight_sources if source != "txv")
     return dataclasses.replace(spec_2d, name=f"i3d:{spec_2d.name}", family="i3d", spatial_dims=3,
-                               input_size=(96, 96, 96))
+                               input_size=(96, 96, 96), weight_sources=sources)

@@ -1,6 +1,7 @@
 """The backbone registry: names -> `BackboneSpec`, and the builder of each family."""
 from __future__ import annotations
 
+from collections.abc import Sequence
 from functools import lru_cache
 
 from torch import nn
@@ -52,10 +53,12 @@ def get_spec(name: str) -> BackboneSpec:
     raise ValueError(f"backbone must be one of {{{known}}}. Got {name!r} instead.")
 
 
-def build_backbone(spec: BackboneSpec, in_chans: int, num_classes: int, stem: str = "stride2") -> nn.Module:
+def build_backbone(spec: BackboneSpec, in_chans: int, num_classes: int, stem: str = "stride2",
+                   input_size: Sequence[int] | None = None) -> nn.Module:
     """A freshly initialised classification network for `spec` (no pretrained weights).
 
     `stem` is "stride2" (the default everywhere) or "monai", which only the MONAI 3D ResNets have.
+    `input_size` matters to timm transformers, whose position embeddings are built for it.
 
     Example:
         >>> build_backbone(get_spec("i3d:resnet18"), 1, 2).conv1.weight.shape
@@ -72,4 +75,4 @@ def build_backbone(spec: BackboneSpec, in_chans: int, num_classes: int, stem: st
         return inflate_to_3d(build_torchvision(torchvision_spec(spec.architecture), in_chans, num_classes))
     if spec.family == "monai":
         return build_monai(spec, in_chans, num_classes, stem)
-    return build_timm(spec, in_chans, num_classes)
+    return build_timm(spec, in_chans, num_classes, input_size)

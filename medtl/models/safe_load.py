@@ -86,3 +86,52 @@ def unwrap_state_dict(content: Any, path: str | Path) -> dict[str, torch.Tensor]
 
 def _all_tensors(mapping: Mapping) -> bool:
     return all(isinstance(value, torch.Tensor) for value in mapping.values())
+
+
+def load_pickled_module_state(path: str | Path) -> dict[str, torch.Tensor]:
+    """The state dict of a whole `nn.Module` saved with `torch.save(model)` (as TorchXRayVision publishes its
+    DenseNets), read without running any of the file's code.
+
+    torch's weights-only unpickler refuses the module classes such a file names; each is allowed here as an
+    empty stand-in class that only stores the attributes it is given, and the tensors are then collected from
+    the stand-ins' `_parameters` and persistent `_buffers`, as `nn.Module.state_dict` would name them. (torch
+    offers no reader for module pickles without importing their classes, hence this function.)
+
+    Example:
+        >>> load_pickled_module_state("densenet.pt")["features.conv0.weight"].shape  # doctest: +SKIP
+        torch.Size([64, 1, 7, 7])
+    """
+    path = Path(path)
+    names = torch.serialization.get_unsafe_globals_in_checkpoint(path)
+    stand_ins = [(type(name.rpartition(".")[2], (_StandIn,), {}), name) for name in names]
+    with refusing_pickled_objects(path), torch.serialization.safe_globals(stand_ins):
+        content = torch.load(path, map_location="cpu", weights_only=True)
+    if isinstance(content, Mapping):
+        return unwrap_state_dict(content, path)
+    state = _module_tensors(content, "")
+    if not state:
+        raise ValueError(f"{path}: holds a {type(content).__name__} without any parameters or buffers")
+    return state
+
+
+class _StandIn:
+    """Takes the place of a pickled module class: keeps its attributes, runs nothing."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        pass
+
+    def __setstate__(self, state: Any) -> None:
+        if isinstance(state, Mapping):
+            self.__dict__.update(state)
+
+
+def _module_tensors(module: Any, prefix: str) -> dict[str, torch.Tensor]:
+    attributes = getattr(module, "__dict__", {})
+    skip = attributes.get("_non_persistent_buffers_set") or set()
+    state = {f"{prefix}{k}": v for k, v in (attributes.get("_parameters") or {}).items() if v is not None}
+    state.update({f"{prefix}{k}": v for k, v in (attributes.get("_buffers") or {}).items()
+                  if v is not None and k not in skip})
+    for name, child in (attributes.get("_modules") or {}).items():
+        if child is not None:
+            state.update(_module_tensors(child, f"{prefix}{name}."))
+    return {k: v.detach() if isinstance(v, torch.nn.Parameter) else v for k, v in state.items()}

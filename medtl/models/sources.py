@@ -1,9 +1,10 @@
-"""Weight sources, one syntax: "none", "imagenet", "medicalnet", "file:PATH", "medtl:NAME".
+"""Weight sources, one syntax: "none", "imagenet", "medicalnet", "txv:NAME", "hf:ORG/REPO[:FILE]", "file:PATH",
+"medtl:NAME".
 
 Everything here reads local files only. Pretrained files are looked for where their publisher's own tools
-cache them (torch.hub for torchvision, the Hugging Face cache for timm, `$MEDTL_HOME/medicalnet` for
-MedicalNet); a missing file is an error that names the file and the folder, and `medtl weights fetch`
-downloads it where a network exists (`medtl.models.fetch`).
+cache them (torch.hub for torchvision, the Hugging Face cache for timm and `hf:`, `~/.torchxrayvision` for
+TorchXRayVision, `$MEDTL_HOME/medicalnet` for MedicalNet); a missing file is an error that names the file and
+the folder, and `medtl weights fetch` downloads it where a network exists (`medtl.models.fetch`).
 """
 from __future__ import annotations
 
@@ -11,14 +12,18 @@ from pathlib import Path
 
 import torch
 
+from medtl.config_choices import WEIGHT_SOURCES
 from medtl.errors import MissingWeightsError
 from medtl.models.cache import cached_entry, medtl_home, read_cached_weights
+from medtl.models.hf_hub import hf_file, hf_spec, read_hf
+from medtl.models.published_checksum import verify_published
 from medtl.models.safe_load import load_checkpoint
 from medtl.models.spec import BackboneSpec
 from medtl.models.torchvision_2d import read_imagenet_weights
+from medtl.models.txv import read_txv, txv_file, txv_spec
 
-SOURCES = ("none", "imagenet", "medicalnet", "file", "medtl")
-_WITH_ARGUMENT = {"file": "file:PATH", "medtl": "medtl:NAME"}
+SOURCES = WEIGHT_SOURCES
+_WITH_ARGUMENT = {"file": "file:PATH", "medtl": "medtl:NAME", "txv": "txv:NAME", "hf": "hf:ORG/REPO[:FILE]"}
 HF_PREFIX = "hf-hub:"
 CHECKPOINT_SUFFIXES = (".pth", ".pt", ".ckpt", ".bin", ".safetensors")
 
@@ -39,6 +44,24 @@ def parse_weights(spec: BackboneSpec, weights: str) -> tuple[str, str]:
     if source not in spec.weight_sources or bool(argument) != (source in _WITH_ARGUMENT):
         raise ValueError(f"{spec.name}: weights must be one of {accepted}. Got {weights!r} instead.")
     return source, argument
+
+
+def spec_for_weights(spec: BackboneSpec, weights: str) -> BackboneSpec:
+    """`spec` as the weights `weights` expect their input: TorchXRayVision's one channel at 224 or 512 px in
+    [-1024, 1024]; a hub checkpoint's image processor settings where they are cached (`hf_spec`); other sources
+    keep the backbone's own spec.
+
+    Example:
+        >>> from medtl.models import get_spec
+        >>> spec_for_weights(get_spec("densenet121"), "txv:densenet121-res224-all").std
+        (0.00048828125,)
+        >>> spec_for_weights(get_spec("densenet121"), "imagenet").std
+        (0.229, 0.224, 0.225)
+    """
+    source, argument = parse_weights(spec, weights)
+    if source == "txv":
+        return txv_spec(spec, argument)
+    return hf_spec(spec, argument) if source == "hf" else spec
 
 
 def pretrained_file(spec: BackboneSpec, source: str) -> Path:
@@ -82,6 +105,10 @@ def locate_weights(spec: BackboneSpec, weights: str) -> Path | None:
         info, path = cached_entry(argument)
         _check_fits(spec, argument, info)
         return path
+    if source == "txv":
+        return txv_file(spec, argument)
+    if source == "hf":
+        return hf_file(spec.name, argument)
     path = pretrained_file(spec, source)
     if not path.is_file():
         raise MissingWeightsError(_missing_message(spec, source, path))
@@ -103,9 +130,15 @@ def read_weights(spec: BackboneSpec, weights: str) -> tuple[dict[str, torch.Tens
         return load_checkpoint(path), f"file:{path}"
     if source == "medtl":
         return _read_medtl(spec, argument)
+    if source == "txv":
+        return read_txv(spec, argument)
+    if source == "hf":
+        return read_hf(spec.name, argument)
     path = locate_weights(spec, weights)
     published = spec.pretrained_for(source)
     where = f"{source} ({published.name}) from {path}"
+    if source == "medicalnet":
+        where = f"{where}; {verify_published(path)}"
     if spec.family in ("torchvision", "i3d"):
         return read_imagenet_weights(spec, path), where
     return load_checkpoint(path), where

@@ -37,7 +37,9 @@ class BackboneSpec:
     the pretrained weights' input (3D MedicalNet volumes are z-scored per volume, hence mean 0 and std 1).
     `first_conv`, `classifier` and `target_layer` are dotted module paths (for `model.get_submodule`):
     the input convolution that adaptation changes, the head that is reset for a new task, and the layer
-    Grad-CAM explains. `feature_layers` are the modules whose outputs feed a U-Net decoder, shallow to deep.
+    Grad-CAM explains. `feature_layers` are the modules whose outputs feed a U-Net decoder, shallow to deep;
+    `blocks` are the units layer-wise learning-rate decay steps over, input to output (a transformer's stem
+    and blocks; the feature layers where none is given).
 
     Example:
         >>> from medtl.models import get_spec
@@ -64,6 +66,11 @@ class BackboneSpec:
     weight_sources: tuple[str, ...]
     license: str
     pretrained: tuple[PretrainedWeights, ...] = ()
+    blocks: tuple[str, ...] = ()
+
+    def __post_init__(self) -> None:
+        if not self.blocks:
+            object.__setattr__(self, "blocks", self.feature_layers)
 
     def pretrained_for(self, source: str) -> PretrainedWeights:
         """The downloadable weights behind `source` ("imagenet", "medicalnet").
@@ -90,6 +97,8 @@ class BackboneSpec:
             >>> get_spec("resnet18").normalization(3)[0]
             (0.485, 0.456, 0.406)
         """
+        if in_chans == 1 and len(self.mean) == 1:
+            return self.mean, self.std
         if in_chans == 1:
             return (round(sum(self.mean) / len(self.mean), 6),), (round(sum(self.std) / len(self.std), 6),)
         tiles = -(-in_chans // len(self.mean))
@@ -109,4 +118,5 @@ class BackboneSpec:
             classifier=classifier,
             target_layer=f"{prefix}.{self.target_layer}",
             feature_layers=tuple(f"{prefix}.{layer}" for layer in self.feature_layers),
+            blocks=tuple(f"{prefix}.{block}" for block in self.blocks),
         )

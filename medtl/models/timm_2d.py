@@ -2,6 +2,9 @@
 from __future__ import annotations
 
 import os
+import re
+import sys
+from collections.abc import Mapping, Sequence
 from urllib.parse import urlparse
 
 import torch
@@ -11,6 +14,7 @@ from medtl.errors import MissingExtraError
 from medtl.models.spec import BackboneSpec, PretrainedWeights
 
 TIMM_PREFIX = "timm:"
+_BLOCK = re.compile(r"(?:^|\.)blocks\.\d+$")
 
 
 def _timm():
@@ -36,26 +40,60 @@ def timm_spec(name: str) -> BackboneSpec:
         model = timm.create_model(architecture, pretrained=False)
     cfg = model.pretrained_cfg
     pretrained = _pretrained_weights(architecture, cfg)
+    first_conv = _single(cfg["first_conv"], name, "first_conv")
+    blocks = tuple(module for module, _ in model.named_modules() if _BLOCK.search(module))
+    if blocks:  # the stem (patch embedding with the class token and position embeddings) first, one rate of its own
+        blocks = (first_conv.rpartition(".")[0] or first_conv, *blocks)
     return BackboneSpec(
         name=name, family="timm", architecture=architecture, spatial_dims=2, in_chans=int(cfg["input_size"][0]),
         input_size=tuple(cfg["input_size"][1:]), mean=tuple(cfg["mean"]), std=tuple(cfg["std"]),
-        first_conv=_single(cfg["first_conv"], name, "first_conv"),
+        first_conv=first_conv,
         classifier=_single(cfg["classifier"], name, "classifier"),
-        target_layer=model.feature_info[-1]["module"], feature_dim=int(model.num_features),
+        target_layer=_target_layer(model, blocks), feature_dim=int(model.num_features),
         feature_layers=tuple(info["module"] for info in model.feature_info),
-        weight_sources=("none", "imagenet", "file", "medtl") if pretrained else ("none", "file", "medtl"),
-        license=str(cfg.get("license") or "see the model card"), pretrained=pretrained,
+        weight_sources=("none", "imagenet", "hf", "file", "medtl") if pretrained else ("none", "hf", "file", "medtl"),
+        license=str(cfg.get("license") or "see the model card"), pretrained=pretrained, blocks=blocks,
     )
 
 
-def build_timm(spec: BackboneSpec, in_chans: int, num_classes: int) -> nn.Module:
-    """A freshly initialised timm model; timm builds the first conv for `in_chans` itself.
+def build_timm(spec: BackboneSpec, in_chans: int, num_classes: int,
+               input_size: Sequence[int] | None = None) -> nn.Module:
+    """A freshly initialised timm model; timm builds the first conv for `in_chans` itself. Models whose
+    pretrained config fixes the input size (ViT, DeiT, DINOv2/v3, Swin: a grid of position embeddings or
+    windows) are built for `input_size` when it differs from the native one; their checkpoints are resampled
+    to it when loaded (`filter_timm_checkpoint`).
 
     Example:
-        >>> build_timm(timm_spec("timm:resnet18"), 1, 2).conv1.in_channels  # doctest: +SKIP
-        1
+        >>> build_timm(timm_spec("timm:vit_tiny_patch16_224"), 1, 2, (64, 64)).pos_embed.shape  # doctest: +SKIP
+        torch.Size([1, 17, 192])
     """
-    return _timm().create_model(spec.architecture, pretrained=False, in_chans=in_chans, num_classes=num_classes)
+    timm = _timm()
+    options = {}
+    if input_size is not None and tuple(input_size) != spec.input_size and _fixed_input_size(spec):
+        options["img_size"] = tuple(int(n) for n in input_size)
+    return timm.create_model(spec.architecture, pretrained=False, in_chans=in_chans, num_classes=num_classes,
+                             **options)
+
+
+def filter_timm_checkpoint(model: nn.Module, state: Mapping[str, torch.Tensor]) -> tuple[dict[str, torch.Tensor], list[str]]:
+    """`state` passed through the `checkpoint_filter_fn` of the model's timm module, as timm's own pretrained
+    loading does: position embeddings (and Swin's relative-position tables) resampled to the model's input size,
+    patch-embedding kernels to its patch size, original DINOv2 / CLIP / ConvNeXt key layouts converted. Returns
+    the filtered state and one note per tensor whose shape changed (for the load report).
+
+    Example:
+        >>> state, notes = filter_timm_checkpoint(model, checkpoint)  # doctest: +SKIP
+        >>> notes[0]  # doctest: +SKIP
+        'pos_embed: resampled (1, 197, 384) -> (1, 17, 384)'
+    """
+    module = sys.modules.get(type(model).__module__)
+    filter_fn = getattr(module, "checkpoint_filter_fn", None)
+    if filter_fn is None:
+        return dict(state), []
+    filtered = filter_fn(dict(state), model)
+    notes = [f"{key}: resampled {tuple(state[key].shape)} -> {tuple(value.shape)}"
+             for key, value in filtered.items() if key in state and state[key].shape != value.shape]
+    return filtered, notes
 
 
 def download_timm_weights(spec: BackboneSpec) -> None:
@@ -75,6 +113,18 @@ def _pretrained_weights(architecture: str, cfg: dict) -> tuple[PretrainedWeights
     if cfg.get("url"):
         return (PretrainedWeights("imagenet", tagged, cfg["url"], os.path.basename(urlparse(cfg["url"]).path)),)
     return ()
+
+
+def _fixed_input_size(spec: BackboneSpec) -> bool:
+    return bool(_timm().models.get_pretrained_cfg(spec.architecture.split(".")[0]).fixed_input_size)
+
+
+def _target_layer(model: nn.Module, blocks: tuple[str, ...]) -> str:
+    """The layer Grad-CAM explains: a transformer's last block's first norm (its token map before attention,
+    which the class token's gradient reaches), otherwise the deepest feature layer."""
+    if blocks and hasattr(model, "num_prefix_tokens") and hasattr(model.get_submodule(blocks[-1]), "norm1"):
+        return f"{blocks[-1]}.norm1"
+    return model.feature_info[-1]["module"]
 
 
 def _single(value: str | tuple, name: str, field: str) -> str:

@@ -34,6 +34,7 @@ _LAYOUTS: dict[str, tuple[str, str, str, tuple[str, ...]]] = {
 _DENSENET_OLD_KEY = re.compile(
     r"^(.*denselayer\d+\.(?:norm|relu|conv))\.((?:[12])\.(?:weight|bias|running_mean|running_var))$"
 )
+TXV_BACKBONES = ("densenet121", "resnet50")  # those TorchXRayVision publishes weights for (`medtl.models.txv`)
 TORCHVISION_NAMES = ("resnet18", "resnet34", "resnet50", "densenet121", "efficientnet_b0", "efficientnet_b1",
                      "efficientnet_b2", "efficientnet_b3", "vgg16_bn", "convnext_tiny")
 _FEATURE_DIMS = {"resnet18": 512, "resnet34": 512, "resnet50": 2048, "densenet121": 1024, "efficientnet_b0": 1280,
@@ -110,7 +111,7 @@ def torchvision_spec(name: str) -> BackboneSpec:
         target_layer=target_layer,
         feature_dim=_FEATURE_DIMS[name],
         feature_layers=feature_layers,
-        weight_sources=("none", "imagenet", "file", "medtl"),
+        weight_sources=("none", "imagenet", *(("txv",) if name in TXV_BACKBONES else ()), "file", "medtl"),
         license=TORCHVISION_LICENSE,
         pretrained=(imagenet_weights(name),),
     )

@@ -13,6 +13,7 @@ from medtl.models.adapt import adapt_input_conv
 from medtl.models.inflate import inflate_kernel
 from medtl.models.load_report import LoadReport
 from medtl.models.spec import BackboneSpec
+from medtl.models.timm_2d import filter_timm_checkpoint
 
 WRAPPER_PREFIXES = ("module.", "backbone.", "encoder.")
 
@@ -44,7 +45,8 @@ def load_weights(model: nn.Module, state: Mapping[str, torch.Tensor], spec: Back
                  allow_mismatch: bool = False) -> LoadReport:
     """Load `state` into `model` (built from `spec`) and say exactly what happened.
 
-    medtl adapts on purpose: the first conv's kernels to the model's input channels (`adapt_input_conv`),
+    medtl adapts on purpose: the first conv's (or patch embedding's) kernels to the model's input channels
+    (`adapt_input_conv`), a timm transformer's position embeddings to its input size (`filter_timm_checkpoint`),
     2D kernels to 3D for `i3d:` backbones (`inflate_kernel`), and a head whose shape differs is reset.
     Any other shape mismatch, or backbone tensors the checkpoint lacks, raise `WeightMismatchError` unless
     `allow_mismatch=True`, in which case those layers keep their fresh initialisation and the report lists them.
@@ -57,8 +59,12 @@ def load_weights(model: nn.Module, state: Mapping[str, torch.Tensor], spec: Back
         conv1: 3 -> 1 input channels (pretrained kernels summed)
     """
     target = model.state_dict()
+    resampled: list[str] = []
+    if spec.family == "timm":  # wrapper prefixes off first, so timm's filter finds its keys
+        renamed, _ = match_keys(state, set(target))
+        state, resampled = filter_timm_checkpoint(model, {renamed.get(k, k): v for k, v in state.items()})
     mapping, unexpected = match_keys(state, set(target))
-    report = LoadReport(source, unexpected=unexpected)
+    report = LoadReport(source, unexpected=unexpected, adapted=resampled)
     first_conv, head = f"{spec.first_conv}.weight", f"{spec.classifier}."
     accepted: dict[str, torch.Tensor] = {}
     inflated, head_shapes = 0, []
