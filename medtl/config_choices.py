@@ -27,3 +27,4 @@ CHOICES: dict[str, tuple[str, ...]] = {
 # The sources of `model.weights` (before the colon) and the libraries backbones come from, for `medtl weights list`.
 WEIGHT_SOURCES = ("none", "imagenet", "medicalnet", "txv", "hf", "file", "medtl")
 BACKBONE_FAMILIES = ("torchvision", "monai", "i3d", "timm")
+EXPORT_FORMATS = ("onnx", "torchscript", "bundle")  # `medtl export --format`

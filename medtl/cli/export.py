@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import argparse
 
-from medtl.export import EXPORT_FORMATS, export_model
+from medtl.config_choices import EXPORT_FORMATS
 
 
 def add_parser(subparsers: argparse._SubParsersAction) -> None:
@@ -26,6 +26,8 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
 
 def run(args: argparse.Namespace) -> int:
     """Export and print where the model and its model.json went."""
+    from medtl.export import export_model
+
     path = export_model(args.model, args.format, args.out, args.overwrite)
     print(f"exported {args.format}: {path}\nsidecar: {path.parent if args.format != 'bundle' else path.parent.parent}/model.json")
     return 0

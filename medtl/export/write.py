@@ -7,13 +7,13 @@ from pathlib import Path
 
 import torch
 
+from medtl.config_choices import EXPORT_FORMATS
 from medtl.engine.setup import Pipelines
 from medtl.engine.trained_model import load_trained_model
 from medtl.export.bundle import write_bundle
 from medtl.export.ensemble import FoldEnsemble
 from medtl.export.sidecar import model_info
 
-EXPORT_FORMATS = ("onnx", "torchscript", "bundle")
 _FILES = {"onnx": "model.onnx", "torchscript": "model.ts", "bundle": "models/model.ts"}
 ONNX_OPSET = 17
 
