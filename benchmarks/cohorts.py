@@ -14,8 +14,8 @@ from scipy import ndimage
 from medtl.config import ExperimentConfig
 from medtl.data import scan_folder
 from medtl.data.case_table import CaseTable
-from medtl.engine.datasets import case_items
-from medtl.engine.labels import resolve_classes
+from medtl.engine.pipeline.datasets import case_items
+from medtl.engine.tasks.labels import resolve_classes
 from medtl.synth import make_mri, make_xray
 
 

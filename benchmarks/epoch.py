@@ -20,10 +20,10 @@ from torch import nn
 
 from benchmarks.cohorts import Cohort, engine_config
 from benchmarks.measure import Ratio, Timed, heading, interleaved_medians
-from medtl.engine import transforms as mt
-from medtl.engine.loop import train, training_loader
-from medtl.engine.settings import TrainSettings, cpu_supports_bf16
-from medtl.engine.setup import Pipelines, build_model, case_cache
+from medtl.engine.pipeline import transforms as mt
+from medtl.engine.training.loop import train, training_loader
+from medtl.engine.training.settings import TrainSettings, cpu_supports_bf16
+from medtl.engine.training.setup import Pipelines, build_model, case_cache
 
 PATIENTS = 40  # two images each
 # The rendered X-rays, and the same X-rays at 1024^2, the size of ChestX-ray14's PNGs and below most detectors'

@@ -1,7 +1,7 @@
 """`python -m benchmarks.gpu [--dry-run] [--workers N]`: medtl training on one CUDA GPU, ResNet-18 at 224^2 and
 resnet18_3d at 96^3.
 
-For each backbone it prints: medtl's training images/s (`medtl.engine.loop.train`, which picks bf16 autocast on
+For each backbone it prints: medtl's training images/s (`medtl.engine.training.loop.train`, which picks bf16 autocast on
 GPUs that support it) against a plain fp32 eager loop on the same in-memory synthetic batches; the share of the
 GPU's dense bf16 peak that medtl's rate reaches (FLOPs = 3 x forward conv MACs x 2); and the step time with
 medtl's real loader (generated X-rays / MRI, in-memory case cache, augmentation, `--workers` processes) against
@@ -28,9 +28,9 @@ from torch.utils.data import DataLoader, Dataset
 
 from benchmarks.cohorts import Cohort, engine_config
 from benchmarks.measure import Ratio, heading, markdown_table, quiet_library_notices
-from medtl.engine.loop import train
-from medtl.engine.settings import TrainSettings, autocast_for
-from medtl.engine.setup import Pipelines, case_cache
+from medtl.engine.training.loop import train
+from medtl.engine.training.settings import TrainSettings, autocast_for
+from medtl.engine.training.setup import Pipelines, case_cache
 from medtl.models import conv_macs, create_model
 
 # Dense bf16 tensor-core peaks from the vendors' data sheets; the first name found in the device name applies.
@@ -125,7 +125,7 @@ def loop_images_per_s(model: nn.Module, batches: Batches, device: torch.device,
 
 
 def medtl_images_per_s(model: nn.Module, data: Dataset | Sequence[dict[str, Any]], settings: TrainSettings) -> float:
-    """Images/s of `medtl.engine.loop.train` on `data`, median over the epochs after the first.
+    """Images/s of `medtl.engine.training.loop.train` on `data`, median over the epochs after the first.
 
     Example:
         >>> medtl_images_per_s(model, cases, TrainSettings(epochs=3, device="cpu"))  # doctest: +SKIP

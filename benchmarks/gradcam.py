@@ -11,7 +11,7 @@ from torch import nn
 
 from benchmarks.cohorts import Cohort, engine_config
 from benchmarks.measure import Ratio, heading, interleaved_medians
-from medtl.engine.setup import Pipelines, build_model, case_cache
+from medtl.engine.training.setup import Pipelines, build_model, case_cache
 from medtl.explain import saliency
 
 BATCH_2D = 16

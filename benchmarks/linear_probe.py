@@ -1,7 +1,7 @@
 """Benchmark 3, linear probe against full fine-tuning: wall time of a patient-grouped cross-validation under each
 strategy (training and held-out prediction of every fold), with the demo's training settings
 (configs/demo_xray.yaml), and the out-of-fold AUC each reaches. A probe runs the frozen backbone once per case
-over the whole cross-validation (`medtl.engine.frozen_features`); a full fine-tune trains it in every fold.
+over the whole cross-validation (`medtl.engine.pipeline.frozen_features`); a full fine-tune trains it in every fold.
 """
 from __future__ import annotations
 
@@ -15,13 +15,13 @@ import torch
 from benchmarks.cohorts import Cohort
 from benchmarks.measure import Ratio, heading
 from medtl.config import ExperimentConfig
-from medtl.engine.datasets import CaseCache
-from medtl.engine.frozen_features import FrozenFeatures
-from medtl.engine.imbalance import class_weights
-from medtl.engine.loop import predict_proba, train
-from medtl.engine.objective import FitContext, Objective
-from medtl.engine.settings import TrainSettings
-from medtl.engine.setup import Pipelines, build_model, case_cache
+from medtl.engine.pipeline.datasets import CaseCache
+from medtl.engine.pipeline.frozen_features import FrozenFeatures
+from medtl.engine.tasks.imbalance import class_weights
+from medtl.engine.training.loop import predict_proba, train
+from medtl.engine.training.objective import FitContext, Objective
+from medtl.engine.training.settings import TrainSettings
+from medtl.engine.training.setup import Pipelines, build_model, case_cache
 from medtl.evaluate import auc_value, make_splits
 from medtl.models import cached_weights
 

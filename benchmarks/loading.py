@@ -17,8 +17,8 @@ from monai import transforms as T
 
 from benchmarks.measure import Ratio, heading, interleaved_medians
 from medtl.data import scan_folder
-from medtl.engine.datasets import CaseCache
-from medtl.engine.transforms import LoadCased
+from medtl.engine.pipeline.datasets import CaseCache
+from medtl.engine.pipeline.transforms import LoadCased
 from medtl.io import read_image
 from medtl.synth import make_mri
 

@@ -90,8 +90,8 @@ def first_epoch(table, budget_gb: float | None, size: int) -> tuple[float, int, 
     from torch.utils.data import DataLoader
 
     from medtl.config import ExperimentConfig
-    from medtl.engine.datasets import case_items
-    from medtl.engine.setup import Pipelines, case_cache
+    from medtl.engine.pipeline.datasets import case_items
+    from medtl.engine.training.setup import Pipelines, case_cache
 
     cfg = ExperimentConfig.from_dict({"data": {"cache_memory_gb": budget_gb}, "transforms": {"input_size": [size] * 2}})
     pipes = Pipelines.from_config(cfg)

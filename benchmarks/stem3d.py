@@ -7,8 +7,8 @@ from pathlib import Path
 import torch
 
 from benchmarks.measure import Ratio, heading, interleaved_medians
-from medtl.engine.loop import train
-from medtl.engine.settings import TrainSettings
+from medtl.engine.training.loop import train
+from medtl.engine.training.settings import TrainSettings
 from medtl.io import read_image
 from medtl.models import conv_macs, create_model
 from medtl.synth import make_mri

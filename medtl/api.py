@@ -21,9 +21,9 @@ from medtl.preflight import check_ready
 
 if TYPE_CHECKING:
     from medtl.data.case_table import CaseTable
-    from medtl.engine.classifier import Classifier
-    from medtl.engine.cv import CVResult
-    from medtl.engine.lr_find import LRFindResult
+    from medtl.engine.workflows.classifier import Classifier
+    from medtl.engine.workflows.cv import CVResult
+    from medtl.engine.workflows.lr_find import LRFindResult
     from medtl.evaluate.splits import Splits
 
 
@@ -90,8 +90,8 @@ def run_cv(config: ConfigLike, out: str | Path | None = None, *, overrides: Sequ
         raise ValueError(f"baseline must be None or 'scratch'. Got {baseline!r} instead.")
     cfg = _ready(config, overrides, needs_data=table is None)  # before torch and the engine are imported
     out = out or default_out(cfg, "cv")
-    from medtl.engine.baseline import run_with_scratch_baseline
-    from medtl.engine.cv import run_cv as cross_validate
+    from medtl.engine.workflows.baseline import run_with_scratch_baseline
+    from medtl.engine.workflows.cv import run_cv as cross_validate
 
     if baseline == "scratch":
         return run_with_scratch_baseline(cfg, out, overwrite=overwrite, progress=progress)[0]
@@ -110,7 +110,7 @@ def run_train(config: ConfigLike, out: str | Path | None = None, *, overrides: S
         ['nodule', 'normal']
     """
     cfg = _ready(config, overrides)
-    from medtl.engine.train_run import run_train as train_one
+    from medtl.engine.workflows.train_run import run_train as train_one
 
     return train_one(cfg, out or default_out(cfg, "train"), overwrite=overwrite, resume=resume, progress=progress)
 
@@ -125,7 +125,7 @@ def run_lr_find(config: ConfigLike, out: str | Path | None = None, *, overrides:
         0.0031
     """
     cfg = _ready(config, overrides)
-    from medtl.engine.lr_find import run_lr_find as range_test
+    from medtl.engine.workflows.lr_find import run_lr_find as range_test
 
     return range_test(cfg, out or default_out(cfg, "lr_find"), start_lr=start_lr, end_lr=end_lr, steps=steps,
                       progress=progress)
@@ -140,7 +140,7 @@ def run_pretrain(config: ConfigLike, *, overrides: Sequence[str] = (), name: str
         PosixPath('/home/me/.cache/medtl/weights/synth-cxr-resnet18/model.safetensors')
     """
     cfg = _ready(config, overrides)
-    from medtl.engine.pretrain import pretrain
+    from medtl.engine.workflows.pretrain import pretrain
 
     return pretrain(cfg, name=name, overwrite=overwrite, progress=progress)
 

@@ -11,9 +11,9 @@ from pathlib import Path
 from typing import Any
 
 from medtl.config import ExperimentConfig
-from medtl.engine.baseline import run_with_scratch_baseline
-from medtl.engine.cv import CVResult
-from medtl.engine.pretrain import pretrain
+from medtl.engine.workflows.baseline import run_with_scratch_baseline
+from medtl.engine.workflows.cv import CVResult
+from medtl.engine.workflows.pretrain import pretrain
 from medtl.evaluate.compare import compare_predictions
 from medtl.evaluate.tables import format_ci, format_number
 from medtl.models import cached_weights, medtl_home

@@ -22,7 +22,7 @@ def check_ready(cfg: ExperimentConfig, needs_data: bool = True) -> None:
         medtl.errors.MissingWeightsError: model.weights: /nowhere/w.pth: no such checkpoint file
     """
     from medtl.models import get_spec
-    from medtl.models.sources import locate_weights
+    from medtl.models.checkpoints.sources import locate_weights
 
     try:
         spec = get_spec(cfg["model.backbone"])

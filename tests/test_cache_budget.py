@@ -8,10 +8,10 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-import medtl.engine.transforms as mt
+import medtl.engine.pipeline.transforms as mt
 from medtl.data import scan_folder
-from medtl.engine.classifier import Classifier
-from medtl.engine.datasets import cache_bytes, cache_mode, default_cache_memory_gb
+from medtl.engine.workflows.classifier import Classifier
+from medtl.engine.pipeline.datasets import cache_bytes, cache_mode, default_cache_memory_gb
 from medtl.synth import make_xray
 
 

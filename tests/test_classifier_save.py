@@ -5,8 +5,8 @@ import pandas as pd
 import pytest
 
 from medtl.data import scan_folder
-from medtl.engine.classifier import Classifier, NotFittedError
-from medtl.engine.trained_model import load_trained_model
+from medtl.engine.workflows.classifier import Classifier, NotFittedError
+from medtl.engine.workflows.trained_model import load_trained_model
 from medtl.synth import make_xray
 
 

@@ -4,7 +4,7 @@ import pandas as pd
 import pytest
 
 from medtl.config import ExperimentConfig
-from medtl.engine.cv import run_cv
+from medtl.engine.workflows.cv import run_cv
 from medtl.synth import make_xray
 
 
@@ -57,7 +57,7 @@ def test_patients_report_has_one_row_per_patient(xray_run):
 
 
 def test_too_small_a_dataset_is_refused_before_any_training(tmp_path, monkeypatch):
-    import medtl.engine.fitting as fitting
+    import medtl.engine.tasks.fitting as fitting
 
     data = make_xray(tmp_path / "data", patients=4, size=32, seed=5)
     trained = []

@@ -23,7 +23,7 @@ def _worker(rank: int, port: int, cfg_data: dict, out: str, dump: str) -> None:
     os.environ.update(MASTER_ADDR="127.0.0.1", MASTER_PORT=str(port), WORLD_SIZE="2", RANK=str(rank),
                       LOCAL_RANK=str(rank))
     torch.set_num_threads(1)
-    import medtl.engine.train_run as train_run
+    import medtl.engine.workflows.train_run as train_run
 
     if rank == 1:  # any write by rank 1 into the run folder fails the run
         def refuse(*args, **kwargs):

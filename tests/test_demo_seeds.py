@@ -8,7 +8,7 @@ import numpy as np
 import pandas as pd
 
 import medtl.demo as demo
-from medtl.engine.cv import CVResult
+from medtl.engine.workflows.cv import CVResult
 from medtl.evaluate.compare import compare_predictions
 
 PATIENTS = 12

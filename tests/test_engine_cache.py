@@ -2,10 +2,10 @@ import numpy as np
 import pytest
 from PIL import Image
 
-import medtl.engine.transforms as mt
+import medtl.engine.pipeline.transforms as mt
 from medtl.config import ExperimentConfig
-from medtl.engine.datasets import CaseCache
-from medtl.engine.setup import Pipelines, case_cache
+from medtl.engine.pipeline.datasets import CaseCache
+from medtl.engine.training.setup import Pipelines, case_cache
 
 
 def write_pngs(folder, n=4):
@@ -59,7 +59,7 @@ def test_unknown_cache_mode_is_refused_when_the_config_is_read():
 def test_subsets_augment_plain_tensors_and_reseeding_repeats_an_epoch(tmp_path):
     from monai.data import MetaTensor, get_track_meta
 
-    from medtl.engine.objective import reseed
+    from medtl.engine.training.objective import reseed
 
     paths = write_pngs(tmp_path / "png")
     cfg = ExperimentConfig.from_dict({"transforms": {"input_size": [16, 16]}})

@@ -5,7 +5,7 @@ import pytest
 import torch
 from monai import transforms as T
 
-from medtl.engine.datasets import CaseCache, compact_array
+from medtl.engine.pipeline.datasets import CaseCache, compact_array
 
 
 @pytest.mark.parametrize("values, dtype", [

@@ -22,11 +22,11 @@ def _worker(rank: int, port: int, dump: str) -> None:
     os.environ.update(MASTER_ADDR="127.0.0.1", MASTER_PORT=str(port), WORLD_SIZE="2", RANK=str(rank),
                       LOCAL_RANK=str(rank))
     torch.set_num_threads(1)
-    from medtl.engine.distributed import init_from_env
-    from medtl.engine.loop import train
-    from medtl.engine.objective import FitContext
-    from medtl.engine.selection import Validation
-    from medtl.engine.settings import TrainSettings
+    from medtl.engine.training.distributed import init_from_env
+    from medtl.engine.training.loop import train
+    from medtl.engine.training.objective import FitContext
+    from medtl.engine.training.selection import Validation
+    from medtl.engine.training.settings import TrainSettings
 
     init_from_env()
     torch.manual_seed(0)

@@ -1,7 +1,7 @@
 import numpy as np
 import torch
 
-from medtl.engine.disk_cache import DiskCache, source_hash
+from medtl.engine.pipeline.disk_cache import DiskCache, source_hash
 
 
 class CountingPipeline:

@@ -2,9 +2,9 @@ import numpy as np
 import pytest
 import torch
 
-from medtl.engine.loop import predict_proba, train
-from medtl.engine.objective import FitContext
-from medtl.engine.settings import TrainSettings
+from medtl.engine.training.loop import predict_proba, train
+from medtl.engine.training.objective import FitContext
+from medtl.engine.training.settings import TrainSettings
 from toy_models import TinyNet, blobs, snapshot
 
 
@@ -48,7 +48,7 @@ def test_non_finite_loss_names_epoch_and_batch(strategy):
 
 
 def test_losses_read_in_groups_give_the_same_history_and_name_the_bad_batch(monkeypatch):
-    from medtl.engine import step_losses
+    from medtl.engine.training import step_losses
 
     histories = []
     for every in (1, 3):  # every step, as on a CPU; every third step and at the epoch's end, as on a GPU

@@ -7,8 +7,8 @@ import torch
 from torch import nn
 
 from medtl.cli.main import main
-from medtl.engine.lr_find import lr_find, suggest
-from medtl.engine.settings import TrainSettings
+from medtl.engine.workflows.lr_find import lr_find, suggest
+from medtl.engine.training.settings import TrainSettings
 from medtl.synth import make_xray
 from toy_models import blobs, tiny_net
 
@@ -62,7 +62,7 @@ def test_cli_writes_a_monotone_csv_and_a_plot_and_prints_the_suggestion(tmp_path
 
 
 def test_monai_learning_rate_finder_would_measure_a_different_run():
-    """Why `medtl.engine.lr_find` does not delegate to MONAI's finder (see its module docstring)."""
+    """Why `medtl.engine.workflows.lr_find` does not delegate to MONAI's finder (see its module docstring)."""
     from monai.optimizers import LearningRateFinder
 
     torch.manual_seed(0)

@@ -7,8 +7,8 @@ from monai.data import list_data_collate
 from PIL import Image
 
 from medtl.data import scan_folder
-from medtl.engine.datasets import case_items
-from medtl.engine.transforms import preprocess
+from medtl.engine.pipeline.datasets import case_items
+from medtl.engine.pipeline.transforms import preprocess
 from medtl.synth import make_xray
 
 

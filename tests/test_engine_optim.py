@@ -4,12 +4,12 @@ import torch
 from torch import nn
 
 from medtl.config import ExperimentConfig
-from medtl.engine.loop import train
-from medtl.engine.monitor import TrainingMonitor
-from medtl.engine.optim import backbone_stages, make_optimizer, stage_depths
-from medtl.engine.schedule import lr_factor
-from medtl.engine.settings import TrainSettings
-from medtl.engine.strategy import Phase, apply_phase
+from medtl.engine.training.loop import train
+from medtl.engine.training.monitor import TrainingMonitor
+from medtl.engine.training.optim import backbone_stages, make_optimizer, stage_depths
+from medtl.engine.training.schedule import lr_factor
+from medtl.engine.training.settings import TrainSettings
+from medtl.engine.training.strategy import Phase, apply_phase
 from medtl.models import create_model
 from toy_models import tiny_net
 

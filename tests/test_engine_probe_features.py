@@ -6,17 +6,17 @@ from safetensors.torch import save_file
 from torch import nn
 
 from medtl.config import ExperimentConfig
-from medtl.engine.cohort import load_table
-from medtl.engine.cv import run_cv
-from medtl.engine.datasets import CaseCache, case_items
-from medtl.engine.frozen_features import FrozenFeatures
-from medtl.engine.labels import resolve_classes
-from medtl.engine.loop import predict_proba
-from medtl.engine.model_files import load_fold_model
-from medtl.engine.predict_run import predict
-import medtl.engine.probe as probe
-from medtl.engine.settings import TrainSettings
-from medtl.engine.setup import Pipelines, build_model
+from medtl.engine.workflows.cohort import load_table
+from medtl.engine.workflows.cv import run_cv
+from medtl.engine.pipeline.datasets import CaseCache, case_items
+from medtl.engine.pipeline.frozen_features import FrozenFeatures
+from medtl.engine.tasks.labels import resolve_classes
+from medtl.engine.training.loop import predict_proba
+from medtl.engine.training.model_files import load_fold_model
+from medtl.engine.workflows.predict_run import predict
+import medtl.engine.training.probe as probe
+from medtl.engine.training.settings import TrainSettings
+from medtl.engine.training.setup import Pipelines, build_model
 from medtl.synth import make_xray
 
 

@@ -8,16 +8,16 @@ import pytest
 import torch
 from torch import nn
 
-import medtl.engine.loop as loop
-from medtl.engine.checkpoint import STATE_FILE
-from medtl.engine.imbalance import balancing
-from medtl.engine.loop import train, training_loader
-from medtl.engine.monitor import TrainingMonitor
-from medtl.engine.objective import FitContext
-from medtl.engine.selection import Validation
-from medtl.engine.settings import TrainSettings, autocast_for, cpu_supports_bf16, memory_format_for
-from medtl.engine.training_plots import plot_history
-from medtl.engine.validation import best_epoch_note
+import medtl.engine.training.loop as loop
+from medtl.engine.training.checkpoint import STATE_FILE
+from medtl.engine.tasks.imbalance import balancing
+from medtl.engine.training.loop import train, training_loader
+from medtl.engine.training.monitor import TrainingMonitor
+from medtl.engine.training.objective import FitContext
+from medtl.engine.training.selection import Validation
+from medtl.engine.training.settings import TrainSettings, autocast_for, cpu_supports_bf16, memory_format_for
+from medtl.engine.workflows.training_plots import plot_history
+from medtl.engine.tasks.validation import best_epoch_note
 from toy_models import TinyNet, blobs
 
 
@@ -148,7 +148,7 @@ def test_bf16_precision_autocasts_on_the_cpu():
 
 
 def test_bf16_on_a_cpu_without_it_is_refused(monkeypatch):
-    monkeypatch.setattr("medtl.engine.settings.cpu_supports_bf16", lambda: False)
+    monkeypatch.setattr("medtl.engine.training.settings.cpu_supports_bf16", lambda: False)
     with pytest.raises(ValueError, match="no native bf16"):
         autocast_for(torch.device("cpu"), "bf16")
     assert autocast_for(torch.device("cpu"), "auto").__class__.__name__ == "nullcontext"
@@ -204,7 +204,7 @@ def test_progress_bar_shows_loss_lr_throughput_and_last_validation():
 
 
 def test_loader_workers_follow_the_machine_unless_set(monkeypatch):
-    import medtl.engine.settings as settings_module
+    import medtl.engine.training.settings as settings_module
 
     monkeypatch.setattr(settings_module.os, "cpu_count", lambda: 16)
     assert TrainSettings(device="cuda").loader_workers == 7  # one per two cores beyond the first two

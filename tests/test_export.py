@@ -20,10 +20,10 @@ from medtl.export import FoldEnsemble
 from medtl.models import create_model
 from medtl.cli.main import main
 from medtl.config import ExperimentConfig
-from medtl.data.layout_unlabelled import scan_new_data
-from medtl.engine.cv import run_cv
-from medtl.engine.datasets import case_items
-from medtl.engine.setup import Pipelines
+from medtl.data.layouts.layout_unlabelled import scan_new_data
+from medtl.engine.workflows.cv import run_cv
+from medtl.engine.pipeline.datasets import case_items
+from medtl.engine.training.setup import Pipelines
 from medtl.synth import make_xray
 
 pytestmark = pytest.mark.slow

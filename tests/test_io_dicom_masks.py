@@ -16,8 +16,8 @@ from test_scan_fixtures import write_ct_series
 
 from medtl.data import scan_folder
 from medtl.io import ReadError, read_image
-from medtl.io.dicom_masks import read_dicom_mask, segment_frames
-from medtl.io.dicom_tags import open_dataset
+from medtl.io.dicom.dicom_masks import read_dicom_mask, segment_frames
+from medtl.io.dicom.dicom_tags import open_dataset
 
 ROWS, COLS = slice(4, 9), slice(3, 11)  # the known mask: these pixels of slices 1 and 2
 MASKED_SLICES = (1, 2)

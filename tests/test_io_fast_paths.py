@@ -12,8 +12,8 @@ from pydicom.dataset import Dataset, FileMetaDataset
 from pydicom.uid import ExplicitVRLittleEndian, RLELossless, generate_uid
 
 from medtl.io import ReadError, read_image
-from medtl.io.dicom_pixels import decoded_pixels, modality_values, series_values
-from medtl.io.dicom_series import series_datasets
+from medtl.io.dicom.dicom_pixels import decoded_pixels, modality_values, series_values
+from medtl.io.dicom.dicom_series import series_datasets
 
 OBLIQUE = np.array([[0, 0, -2.0, 10], [-1.0, 0, 0, 20], [0, 3.0, 0, 30], [0, 0, 0, 1]])  # axes P, S, L
 

@@ -74,7 +74,7 @@ def test_arguments_are_required(argv):
 
 def test_list_filters_by_family_and_source_and_prints_json(tmp_path, monkeypatch, capsys):
     monkeypatch.setenv("HOME", str(tmp_path))
-    from medtl.models.txv import TXV_WEIGHTS, txv_folder
+    from medtl.models.checkpoints.txv import TXV_WEIGHTS, txv_folder
     txv_folder().mkdir(parents=True)
     torch.save({}, txv_folder() / TXV_WEIGHTS["densenet121-res224-chex"].file_name)
     assert _medtl_weights("list", "--source", "txv", "--json") == 0

@@ -10,7 +10,7 @@ import torch
 from torch import nn
 
 from medtl.models import create_model, get_spec, list_backbones
-from medtl.models.sources import SOURCES
+from medtl.models.checkpoints.sources import SOURCES
 
 NAMES = list_backbones()
 

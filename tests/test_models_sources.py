@@ -183,8 +183,8 @@ def test_timm_weights_come_from_the_hugging_face_cache(tmp_path, monkeypatch, no
 
 
 def test_medicalnet_file_is_checked_against_its_recorded_published_sha256(no_network):
-    from medtl.models.cache import file_sha256
-    from medtl.models.published_checksum import record_path
+    from medtl.models.checkpoints.cache import file_sha256
+    from medtl.models.checkpoints.published_checksum import record_path
 
     cache = Path(os.environ["MEDTL_HOME"]) / "medicalnet"
     cache.mkdir(parents=True)
@@ -207,10 +207,10 @@ def test_fetch_puts_txv_and_medicalnet_files_where_they_are_read_and_records_the
         tmp_path, monkeypatch):
     import hashlib
 
-    import medtl.models.fetch as fetch
+    import medtl.models.checkpoints.fetch as fetch
     from medtl.models import fetch_weights
-    from medtl.models.published_checksum import record_path
-    from medtl.models.txv import TXV_WEIGHTS, txv_folder
+    from medtl.models.checkpoints.published_checksum import record_path
+    from medtl.models.checkpoints.txv import TXV_WEIGHTS, txv_folder
 
     monkeypatch.setenv("HOME", str(tmp_path))
     downloaded = []

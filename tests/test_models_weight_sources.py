@@ -14,9 +14,9 @@ from torchvision.models import densenet121, resnet50
 
 import timm_toys  # noqa: F401  (registers timm:medtl_toy_dinov2)
 from medtl.config import ExperimentConfig
-from medtl.engine.setup import Pipelines
+from medtl.engine.training.setup import Pipelines
 from medtl.models import MissingWeightsError, create_model, get_spec
-from medtl.models.txv import TXV_WEIGHTS
+from medtl.models.checkpoints.txv import TXV_WEIGHTS
 
 
 class DenseNet(nn.Module):

@@ -9,9 +9,9 @@ import pytest
 import torch
 
 from medtl.config import ExperimentConfig
-from medtl.engine.cohort import load_table
-from medtl.engine.cv import run_cv
-from medtl.engine.multilabel import MaskedBCELoss
+from medtl.engine.workflows.cohort import load_table
+from medtl.engine.workflows.cv import run_cv
+from medtl.engine.tasks.multilabel import MaskedBCELoss
 from medtl.synth import make_xray
 
 FINDINGS = ["nodule", "effusion", "edema"]

@@ -11,11 +11,11 @@ import torch
 
 from medtl.cli.main import main
 from medtl.config import ExperimentConfig
-from medtl.data.layout_unlabelled import scan_new_data
-from medtl.engine.cv import run_cv
-from medtl.engine.datasets import case_items
-from medtl.engine.model_files import load_fold_model
-from medtl.engine.setup import Pipelines
+from medtl.data.layouts.layout_unlabelled import scan_new_data
+from medtl.engine.workflows.cv import run_cv
+from medtl.engine.pipeline.datasets import case_items
+from medtl.engine.training.model_files import load_fold_model
+from medtl.engine.training.setup import Pipelines
 from medtl.synth import make_xray
 
 

@@ -12,8 +12,8 @@ import pytest
 
 import medtl
 from medtl.config import ExperimentConfig
-from medtl.data.layout_unlabelled import scan_new_data
-from medtl.engine.train_run import run_train
+from medtl.data.layouts.layout_unlabelled import scan_new_data
+from medtl.engine.workflows.train_run import run_train
 from medtl.report import pseudonym
 from medtl.synth import make_xray
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import medtl.engine.pretrain as pretrain_module
+import medtl.engine.workflows.pretrain as pretrain_module
 from medtl.cli.main import main
 from medtl.models import cached_weights, create_model
 from medtl.synth import make_xray

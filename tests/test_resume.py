@@ -10,7 +10,7 @@ import pytest
 import torch
 from safetensors.torch import load_file
 
-from medtl.engine.checkpoint import STATE_FILE
+from medtl.engine.training.checkpoint import STATE_FILE
 from medtl.synth import make_xray
 
 pytestmark = pytest.mark.slow

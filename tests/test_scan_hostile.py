@@ -110,7 +110,7 @@ def test_read_image_names_the_file_for_any_malformed_value() -> None:
 @pytest.mark.filterwarnings("ignore:Invalid value for VR DS")
 def test_a_case_that_fails_to_decode_stops_the_run_before_training_naming_its_file(tmp_path: Path) -> None:
     from medtl.config import ExperimentConfig
-    from medtl.engine.setup import Pipelines, case_cache
+    from medtl.engine.training.setup import Pipelines, case_cache
 
     good = write_xray_dcm(tmp_path / "a.dcm", patient_id="P1", seed=1)
     ds = pydicom.dcmread(write_xray_dcm(tmp_path / "nan.dcm", patient_id="P2", seed=2))

@@ -17,11 +17,11 @@ from test_scan_fixtures import write_png
 
 import medtl.data.case_rows
 import medtl.data.scan_parallel
-import medtl.io.dicom_tags
+import medtl.io.dicom.dicom_tags
 from benchmarks.archive import write_archive
 from medtl.data import scan_folder
 from medtl.data.folder_walk import list_files
-from medtl.data.layout_class_folders import folder_case_row
+from medtl.data.layouts.layout_class_folders import folder_case_row
 from medtl.data.scan_index import index_path, indexed_scan
 from medtl.data.scan_parallel import scan_folders
 
@@ -32,7 +32,7 @@ HOUR_AGO = time.time() - 3600
 def reads(monkeypatch: pytest.MonkeyPatch) -> Counter:
     """Counts DICOM header reads and file hashes by file name (the scan runs in this process: few files)."""
     counts: Counter = Counter()
-    dcmread, sha1 = medtl.io.dicom_tags.pydicom.dcmread, medtl.data.case_rows.file_sha1
+    dcmread, sha1 = medtl.io.dicom.dicom_tags.pydicom.dcmread, medtl.data.case_rows.file_sha1
 
     def counted_dcmread(path, *args, **kwargs):
         counts[f"read {Path(path).name}"] += 1
@@ -42,7 +42,7 @@ def reads(monkeypatch: pytest.MonkeyPatch) -> Counter:
         counts[f"hash {Path(path).name}"] += 1
         return sha1(path)
 
-    monkeypatch.setattr(medtl.io.dicom_tags.pydicom, "dcmread", counted_dcmread)
+    monkeypatch.setattr(medtl.io.dicom.dicom_tags.pydicom, "dcmread", counted_dcmread)
     monkeypatch.setattr(medtl.data.case_rows, "file_sha1", counted_sha1)
     return counts
 

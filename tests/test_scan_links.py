@@ -8,7 +8,7 @@ from test_scan_fixtures import write_ct_series, write_png
 
 from medtl.cli.main import main
 from medtl.data import scan_folder
-from medtl.data.layout_unlabelled import scan_new_data
+from medtl.data.layouts.layout_unlabelled import scan_new_data
 
 
 def test_label_folders_linked_to_the_images_are_followed(tmp_path: Path) -> None:

@@ -4,11 +4,11 @@ import pytest
 import torch
 
 from medtl.config import ExperimentConfig
-from medtl.engine.loop import train
-from medtl.engine.objective import Objective
-from medtl.engine.settings import TrainSettings
-from medtl.engine.seg_summary import seg_cv_summary
-from medtl.engine.segmentation import SegSettings, predict_masks, segmentation_loss
+from medtl.engine.training.loop import train
+from medtl.engine.training.objective import Objective
+from medtl.engine.training.settings import TrainSettings
+from medtl.engine.tasks.seg_summary import seg_cv_summary
+from medtl.engine.tasks.segmentation import SegSettings, predict_masks, segmentation_loss
 from medtl.evaluate import segmentation_metrics
 from medtl.models import create_model
 

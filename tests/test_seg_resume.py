@@ -12,7 +12,7 @@ import torch
 from safetensors.torch import load_file
 
 import medtl
-from medtl.engine.checkpoint import STATE_FILE
+from medtl.engine.training.checkpoint import STATE_FILE
 from medtl.synth import make_mri
 
 pytestmark = pytest.mark.slow

@@ -13,7 +13,7 @@ import yaml
 
 from medtl.cli.main import main
 from medtl.config import ExperimentConfig
-from medtl.engine.sweep import choose_baseline, grid_points, parse_grid, rank_share, run_sweep
+from medtl.engine.workflows.sweep import choose_baseline, grid_points, parse_grid, rank_share, run_sweep
 from medtl.synth import make_xray
 
 

@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 from medtl.config import ExperimentConfig
-from medtl.engine.cv import run_cv
+from medtl.engine.workflows.cv import run_cv
 from medtl.explain import explain_paths
 from medtl.io.image import ImageData
 from medtl.synth import make_xray

@@ -15,7 +15,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from medtl.engine.explain_run import explain_run
+    from medtl.engine.workflows.explain_run import explain_run
 
     summary = explain_run(args.run, args.cases, args.method, progress=args.progress)
     hits = summary["pointing_game_hit_rate"]

@@ -28,7 +28,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from medtl.engine.predict_run import predict
+    from medtl.engine.workflows.predict_run import predict
 
     predict(args.model_or_run, args.data, args.out, layout=args.layout, cases=args.cases, method=args.method,
             threshold=args.threshold, pseudonymize_key=pseudonym_key(args), overwrite=args.overwrite,

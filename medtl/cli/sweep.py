@@ -34,7 +34,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from medtl.engine.sweep import parse_grid, run_sweep
+    from medtl.engine.workflows.sweep import parse_grid, run_sweep
 
     cfg = load_config(args)
     out = args.out or f"runs/{cfg['name']}-sweep"

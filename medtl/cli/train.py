@@ -20,7 +20,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from medtl.api import default_out, run_train
-    from medtl.engine.distributed import is_main_process
+    from medtl.engine.training.distributed import is_main_process
 
     cfg = load_config(args)
     out = args.out or default_out(cfg, "train")

@@ -68,7 +68,7 @@ def weight_rows(family: str | None = None, source: str | None = None) -> list[di
         True
     """
     from medtl.models import cached_weights, get_spec, list_backbones
-    from medtl.models.hf_hub import KNOWN_HF
+    from medtl.models.checkpoints.hf_hub import KNOWN_HF
 
     cached = cached_weights()
     rows: list[dict[str, str]] = []
@@ -84,10 +84,10 @@ def weight_rows(family: str | None = None, source: str | None = None) -> list[di
 def _entries(spec, kind: str, cached: list[dict]) -> list[tuple[str, str, str, str]]:
     """(weights, offline yes/no, where read from, terms of use) of one backbone's source `kind`."""
     from medtl.models import medtl_home
-    from medtl.models.hf_hub import DEFAULT_FILE, KNOWN_HF, hf_cache_folder, hf_cached_file
-    from medtl.models.safe_load import CHECKPOINT_SUFFIXES
-    from medtl.models.sources import backbones_whose_weights_fit, pretrained_file
-    from medtl.models.txv import TXV_LICENSE, TXV_WEIGHTS, txv_folder
+    from medtl.models.checkpoints.hf_hub import DEFAULT_FILE, KNOWN_HF, hf_cache_folder, hf_cached_file
+    from medtl.models.checkpoints.safe_load import CHECKPOINT_SUFFIXES
+    from medtl.models.checkpoints.sources import backbones_whose_weights_fit, pretrained_file
+    from medtl.models.checkpoints.txv import TXV_LICENSE, TXV_WEIGHTS, txv_folder
 
     if kind == "none":
         return [("none", "yes", "(fresh initialisation)", "")]
@@ -146,8 +146,8 @@ def import_checkpoint(file: str, name: str, backbone: str, description: str = ""
     """
     from medtl.models import get_spec, store_weights
     from medtl.models.registry import build_backbone
-    from medtl.models.safe_load import load_checkpoint
-    from medtl.models.weights import load_weights
+    from medtl.models.checkpoints.safe_load import load_checkpoint
+    from medtl.models.checkpoints.weights import load_weights
 
     spec = get_spec(backbone)
     model = build_backbone(spec, spec.in_chans, num_classes=2)

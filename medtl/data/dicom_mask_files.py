@@ -13,8 +13,8 @@ from PIL import Image
 
 from medtl.data.duplicates import file_sha1
 from medtl.io import read_image
-from medtl.io.dicom_masks import is_dicom_mask, read_dicom_mask
-from medtl.io.dicom_tags import has_dicom_marker, open_dataset
+from medtl.io.dicom.dicom_masks import is_dicom_mask, read_dicom_mask
+from medtl.io.dicom.dicom_tags import has_dicom_marker, open_dataset
 from medtl.io.reader import detect_format
 
 
@@ -58,6 +58,6 @@ def converted_mask(mask: Path, segment: str | None, image: Path, series_uid: str
 
 
 def _home() -> Path:
-    from medtl.models.cache import medtl_home  # here, not at the top: medtl.models imports torch
+    from medtl.models.checkpoints.cache import medtl_home  # here, not at the top: medtl.models imports torch
 
     return medtl_home()

@@ -5,10 +5,10 @@ from pathlib import Path
 
 from medtl.data.case_rows import build_table
 from medtl.data.case_table import CaseTable
-from medtl.data.layout_class_folders import scan_class_folders
-from medtl.data.layout_csv import scan_csv_manifest
-from medtl.data.layout_msd import scan_msd
-from medtl.data.layout_unlabelled_folder import scan_unlabelled_folder
+from medtl.data.layouts.layout_class_folders import scan_class_folders
+from medtl.data.layouts.layout_csv import scan_csv_manifest
+from medtl.data.layouts.layout_msd import scan_msd
+from medtl.data.layouts.layout_unlabelled_folder import scan_unlabelled_folder
 
 LAYOUTS = ("auto", "class-folders", "csv", "msd", "unlabelled")
 MANIFEST_NAME = "cases.csv"

@@ -58,7 +58,7 @@ def index_path(root: Path, layout: str) -> Path:
         >>> index_path(Path("/data/cxr"), "class-folders").parent.name
         'scan-index'
     """
-    # $MEDTL_HOME as medtl.models.cache.medtl_home reads it; that module would import torch with it
+    # $MEDTL_HOME as medtl.models.checkpoints.cache.medtl_home reads it; that module would import torch with it
     home = Path(os.environ.get("MEDTL_HOME") or "~/.cache/medtl").expanduser()
     key = hashlib.sha1(f"{Path(root).absolute()}|{layout}|{COLUMNS}".encode()).hexdigest()[:20]
     return home / "scan-index" / f"{key}.json"
@@ -72,7 +72,7 @@ def indexed_scan(
 
     Example:
         >>> from functools import partial
-        >>> from medtl.data.layout_class_folders import folder_case_row
+        >>> from medtl.data.layouts.layout_class_folders import folder_case_row
         >>> from medtl.data.folder_walk import list_files
         >>> root = Path("chest_xrays")  # doctest: +SKIP
         >>> rows, problems, report = indexed_scan(list_files(root), partial(folder_case_row, root=root,

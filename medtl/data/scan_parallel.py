@@ -40,7 +40,7 @@ def scan_folder_files(paths: list[Path], make_row: RowMaker) -> FolderScan:
     """The case rows and problems of files that lie in one folder (so DICOM slices meet their series).
 
     Example:
-        >>> from medtl.data.layout_class_folders import folder_case_row
+        >>> from medtl.data.layouts.layout_class_folders import folder_case_row
         >>> from pydicom.data import get_testdata_file
         >>> path = Path(get_testdata_file("CT_small.dcm"))
         >>> rows, problems = scan_folder_files([path], lambda h: folder_case_row(h, path.parent, False))

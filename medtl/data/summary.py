@@ -7,7 +7,7 @@ import pandas as pd
 
 from medtl.data.case_rows import FILE_NAME
 from medtl.data.case_table import CaseTable, Problem
-from medtl.data.layout_class_folders import NOT_IN_LABEL_FOLDER
+from medtl.data.layouts.layout_class_folders import NOT_IN_LABEL_FOLDER
 from medtl.io.file_warnings import message_kind
 
 TOP_SHAPES = 3

@@ -4,10 +4,10 @@ from __future__ import annotations
 from typing import Any
 
 import medtl
-from medtl.engine.setup import Pipelines
-from medtl.engine.trained_model import TrainedModel
+from medtl.engine.training.setup import Pipelines
+from medtl.engine.workflows.trained_model import TrainedModel
 from medtl.models import get_spec
-from medtl.models.sources import spec_for_weights
+from medtl.models.checkpoints.sources import spec_for_weights
 
 SCHEMA = "medtl.export/1"
 

@@ -8,8 +8,8 @@ from pathlib import Path
 import torch
 
 from medtl.config_choices import EXPORT_FORMATS
-from medtl.engine.setup import Pipelines
-from medtl.engine.trained_model import load_trained_model
+from medtl.engine.training.setup import Pipelines
+from medtl.engine.workflows.trained_model import load_trained_model
 from medtl.export.bundle import write_bundle
 from medtl.export.ensemble import FoldEnsemble
 from medtl.export.sidecar import model_info

@@ -8,7 +8,7 @@ Example:
     >>> read_image(get_testdata_file("CT_small.dcm")).meta["format"]
     'dicom'
 """
-from medtl.io.dicom_series import read_dicom_series
+from medtl.io.dicom.dicom_series import read_dicom_series
 from medtl.io.file_inspection import FileInspection, inspect_file
 from medtl.io.image import ImageData, ImageHeader, Problem, ReadError
 from medtl.io.orientation import canonical_geometry, to_canonical

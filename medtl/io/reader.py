@@ -8,9 +8,9 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from medtl.io.dicom_image import dicom_header, read_dicom_file
-from medtl.io.dicom_series import read_series, series_header
-from medtl.io.dicom_tags import read_dataset
+from medtl.io.dicom.dicom_image import dicom_header, read_dicom_file
+from medtl.io.dicom.dicom_series import read_series, series_header
+from medtl.io.dicom.dicom_tags import read_dataset
 from medtl.io.image import ImageData, ImageHeader, ReadError
 from medtl.io.nifti import nifti_header, read_nifti
 from medtl.io.raster import raster_header, read_raster

@@ -5,8 +5,8 @@ from collections.abc import Iterable
 from functools import partial
 from pathlib import Path
 
-from medtl.io.dicom_image import dicom_header
-from medtl.io.dicom_series import SeriesFiles, is_volume_series, volume_header
+from medtl.io.dicom.dicom_image import dicom_header
+from medtl.io.dicom.dicom_series import SeriesFiles, is_volume_series, volume_header
 from medtl.io.file_inspection import FileInspection, guarded, inspect_file
 from medtl.io.image import ImageHeader, Problem
 

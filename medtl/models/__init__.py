@@ -9,16 +9,16 @@ Example:
     (96, 96, 96)
 """
 from medtl.models.adapt import adapt_input_conv
-from medtl.models.cache import cached_weights, medtl_home, store_weights
+from medtl.models.checkpoints.cache import cached_weights, medtl_home, store_weights
 from medtl.models.create import create_model
-from medtl.models.fetch import fetch_weights
+from medtl.models.checkpoints.fetch import fetch_weights
 from medtl.models.flops import conv_macs
-from medtl.models.load_report import LoadReport
+from medtl.models.checkpoints.load_report import LoadReport
 from medtl.models.registry import get_spec, list_backbones
-from medtl.models.safe_load import UnsafeCheckpointError
-from medtl.models.sources import MissingWeightsError
+from medtl.models.checkpoints.safe_load import UnsafeCheckpointError
+from medtl.models.checkpoints.sources import MissingWeightsError
 from medtl.models.spec import BackboneSpec, PretrainedWeights
-from medtl.models.weights import WeightMismatchError
+from medtl.models.checkpoints.weights import WeightMismatchError
 
 __all__ = [
     "BackboneSpec", "LoadReport", "MissingWeightsError", "PretrainedWeights", "UnsafeCheckpointError",

@@ -7,8 +7,8 @@ from torch import nn
 
 from medtl.models.registry import build_backbone, get_spec
 from medtl.models.segmentation import BackboneUNet
-from medtl.models.sources import parse_weights, read_weights, spec_for_weights
-from medtl.models.weights import load_weights
+from medtl.models.checkpoints.sources import parse_weights, read_weights, spec_for_weights
+from medtl.models.checkpoints.weights import load_weights
 
 TASKS = ("classification", "segmentation")
 

@@ -11,7 +11,7 @@ from torch import nn
 from torchvision import models as tvm
 
 from medtl.models.adapt import replace_input_conv
-from medtl.models.safe_load import refusing_pickled_objects, unwrap_state_dict
+from medtl.models.checkpoints.safe_load import refusing_pickled_objects, unwrap_state_dict
 from medtl.models.spec import BackboneSpec, PretrainedWeights
 
 IMAGENET_MEAN = (0.485, 0.456, 0.406)
@@ -34,7 +34,7 @@ _LAYOUTS: dict[str, tuple[str, str, str, tuple[str, ...]]] = {
 _DENSENET_OLD_KEY = re.compile(
     r"^(.*denselayer\d+\.(?:norm|relu|conv))\.((?:[12])\.(?:weight|bias|running_mean|running_var))$"
 )
-TXV_BACKBONES = ("densenet121", "resnet50")  # those TorchXRayVision publishes weights for (`medtl.models.txv`)
+TXV_BACKBONES = ("densenet121", "resnet50")  # those TorchXRayVision publishes weights for (`medtl.models.checkpoints.txv`)
 TORCHVISION_NAMES = ("resnet18", "resnet34", "resnet50", "densenet121", "efficientnet_b0", "efficientnet_b1",
                      "efficientnet_b2", "efficientnet_b3", "vgg16_bn", "convnext_tiny")
 _FEATURE_DIMS = {"resnet18": 512, "resnet34": 512, "resnet50": 2048, "densenet121": 1024, "efficientnet_b0": 1280,

@@ -6,9 +6,9 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
-from medtl.engine.datasets import case_items
-from medtl.engine.model_files import load_fold_model
-from medtl.engine.setup import Pipelines
+from medtl.engine.pipeline.datasets import case_items
+from medtl.engine.training.model_files import load_fold_model
+from medtl.engine.training.setup import Pipelines
 from medtl.explain import resize_to_image, saliency
 from medtl.io import read_image
 from medtl.io.image import ImageData

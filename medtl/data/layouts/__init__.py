@@ -1,0 +1,1 @@
+"""The dataset layouts a scan reads: class folders, CSV manifests, MSD, unlabelled folders."""

@@ -1,0 +1,1 @@
+"""What differs per task (classification, segmentation, multi-label): items, loss, validation, prediction, summary."""

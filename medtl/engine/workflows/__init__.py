@@ -1,0 +1,1 @@
+"""One module per verb (cv, train, predict, explain, pretrain, lr-find, sweep), each owning a run folder."""

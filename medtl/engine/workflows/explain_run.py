@@ -1,0 +1,92 @@
+"""Saliency for chosen cases of a cross-validated classification run, each case explained by the fold model
+that never saw its patient, on the run's own transforms (`medtl explain RUN`, and the end of `medtl cv`)."""
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any, Sequence
+
+import numpy as np
+import pandas as pd
+import torch
+
+from medtl.config import ExperimentConfig
+from medtl.data.case_table import CaseTable
+from medtl.engine.pipeline.datasets import CaseCache, case_items
+from medtl.engine.training.model_files import load_fold_model
+from medtl.engine.training.setup import Pipelines, case_cache
+from medtl.explain import METHODS, explain_cases, write_explain_summary
+from medtl.io import read_image
+from medtl.run_folder import RunFolder, target_class
+
+
+def top_cases(oof: pd.DataFrame, target: str, n: int) -> list[str]:
+    """The `n` cases with the highest out-of-fold probability of `target`.
+
+    Example:
+        >>> top_cases(pd.DataFrame({"case_id": ["a", "b"], "p_x": [0.2, 0.9]}), "x", 1)
+        ['b']
+    """
+    return list(oof.sort_values(f"p_{target}", ascending=False)["case_id"].head(n))
+
+
+def explain_with_fold_models(cfg: ExperimentConfig, run: RunFolder, table: CaseTable, oof: pd.DataFrame,
+                             classes: list[str], target: str, pipes: Pipelines, cache: CaseCache,
+                             case_ids: Sequence[str], method: str) -> dict[str, Any]:
+    """Explain `case_ids` (rows of `table`, preprocessed in `cache`) into run/explain/ and write its summary.
+
+    Example:
+        >>> explain_with_fold_models(cfg, run, table, oof, ["normal", "nodule"], "nodule", pipes, cache,
+        ...                          ["P001_01"], "gradcam")  # doctest: +SKIP
+    """
+    if method not in METHODS:
+        raise ValueError(f"method must be one of {set(METHODS)}. Got {method!r} instead.")
+    row_of = {case: i for i, case in enumerate(table.df["case_id"])}
+    fold_of = dict(zip(oof["case_id"], oof["fold"]))
+    unknown = [c for c in case_ids if c not in row_of or c not in fold_of]
+    if unknown:
+        raise ValueError(f"{run.oof}: no out-of-fold prediction for case(s) {unknown}")
+    parts = []
+    for fold in sorted({int(fold_of[c]) for c in case_ids}):
+        model = load_fold_model(cfg, run.root, fold, len(classes))
+        rows = [row_of[c] for c in case_ids if int(fold_of[c]) == fold]
+        cases = table.df.iloc[rows]
+        batch = torch.stack([torch.as_tensor(cache.subset(np.array([r]), pipes.eval)[0]["image"]) for r in rows])
+        images = [read_image(c.image, series_uid=_text(c, "series")) for c in cases.itertuples()]
+        masks = [read_image(m).array > 0 if m else None for m in (_text(c, "mask") for c in cases.itertuples())]
+        parts.append(explain_cases(model, batch, images, list(cases["case_id"]), masks, run.explain,
+                                   cfg["explain.target_layer"] or model.spec.target_layer, method,
+                                   class_idx=classes.index(target)))
+    return write_explain_summary(parts, run.explain)
+
+
+def explain_run(run_dir: str | Path, case_ids: Sequence[str] | None = None, method: str | None = None,
+                progress: bool = False) -> dict[str, Any]:
+    """Explain cases of a finished run (default: its `explain.cases` highest-scoring ones) with `method`
+    (default: the run's `explain.method`); returns the written explain/summary.json.
+
+    Example:
+        >>> explain_run("runs/demo", ["P001_01"], method="gradcampp")["n_cases"]  # doctest: +SKIP
+        1
+    """
+    run = RunFolder(run_dir)
+    for path in (run.config, run.cases, run.oof, run.summary):
+        if not path.is_file():
+            raise FileNotFoundError(f"{path}: missing; is {run.root} a finished `medtl cv` classification run?")
+    cfg = ExperimentConfig.from_yaml(run.config)
+    summary = json.loads(run.summary.read_text())
+    classes = list(summary["classes"])
+    target = target_class(classes, summary.get("positive"))
+    oof = pd.read_csv(run.oof, dtype={"case_id": str, "patient_id": str, "label": str})
+    table = CaseTable.from_csv(run.cases)
+    chosen = list(case_ids) if case_ids else top_cases(oof, target, cfg["explain.cases"])
+    table = table.subset(table.df["case_id"].isin(chosen).to_numpy())
+    pipes = Pipelines.from_config(cfg)
+    cache = case_cache(cfg, case_items(table, classes, with_mask=False), pipes, progress)
+    return explain_with_fold_models(cfg, run, table, oof, classes, target, pipes, cache, chosen,
+                                    method or cfg["explain.method"])
+
+
+def _text(row: Any, column: str) -> str | None:
+    value = getattr(row, column, None)
+    return value if isinstance(value, str) and value else None

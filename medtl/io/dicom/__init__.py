@@ -1,0 +1,1 @@
+"""DICOM reading: tags, pixels, series geometry, SEG/RTSTRUCT masks."""
