@@ -22,7 +22,7 @@ from benchmarks.cohorts import Cohort, engine_config
 from benchmarks.measure import Ratio, Timed, heading, interleaved_medians
 from medtl.engine.pipeline import transforms as mt
 from medtl.engine.training.loop import train, training_loader
-from medtl.engine.training.settings import TrainSettings, cpu_supports_bf16
+from medtl.engine.training.recipe.settings import TrainSettings, cpu_supports_bf16
 from medtl.engine.training.setup import Pipelines, build_model, case_cache
 
 PATIENTS = 40  # two images each

@@ -29,7 +29,7 @@ from torch.utils.data import DataLoader, Dataset
 from benchmarks.cohorts import Cohort, engine_config
 from benchmarks.measure import Ratio, heading, markdown_table, quiet_library_notices
 from medtl.engine.training.loop import train
-from medtl.engine.training.settings import TrainSettings, autocast_for
+from medtl.engine.training.recipe.settings import TrainSettings, autocast_for
 from medtl.engine.training.setup import Pipelines, case_cache
 from medtl.models import conv_macs, create_model
 

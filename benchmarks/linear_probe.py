@@ -20,7 +20,7 @@ from medtl.engine.pipeline.frozen_features import FrozenFeatures
 from medtl.engine.tasks.imbalance import class_weights
 from medtl.engine.training.loop import predict_proba, train
 from medtl.engine.training.objective import FitContext, Objective
-from medtl.engine.training.settings import TrainSettings
+from medtl.engine.training.recipe.settings import TrainSettings
 from medtl.engine.training.setup import Pipelines, build_model, case_cache
 from medtl.evaluate import auc_value, make_splits
 from medtl.models import cached_weights

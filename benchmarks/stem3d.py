@@ -8,7 +8,7 @@ import torch
 
 from benchmarks.measure import Ratio, heading, interleaved_medians
 from medtl.engine.training.loop import train
-from medtl.engine.training.settings import TrainSettings
+from medtl.engine.training.recipe.settings import TrainSettings
 from medtl.io import read_image
 from medtl.models import conv_macs, create_model
 from medtl.synth import make_mri

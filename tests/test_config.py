@@ -96,11 +96,11 @@ def test_inherits_cycle_is_refused(tmp_path):
 def test_schema_choices_cover_what_the_engine_accepts():
     from medtl.data.scan import LAYOUTS
     from medtl.engine.pipeline.datasets import CACHE_MODES
-    from medtl.engine.training.optim import OPTIMIZERS
-    from medtl.engine.training.schedule import SCHEDULES
+    from medtl.engine.training.recipe.optim import OPTIMIZERS
+    from medtl.engine.training.recipe.schedule import SCHEDULES
     from medtl.engine.tasks.segmentation import LOSSES
-    from medtl.engine.training.settings import IMBALANCE
-    from medtl.engine.training.strategy import STRATEGIES
+    from medtl.engine.training.recipe.settings import IMBALANCE
+    from medtl.engine.training.recipe.strategy import STRATEGIES
     from medtl.evaluate.aggregate import HOW
     from medtl.explain.cam import METHODS
     from medtl.engine.tasks.registry import TASKS
@@ -132,7 +132,7 @@ def test_missing_weights_and_data_fail_before_anything_is_built(tmp_path, monkey
 def test_default_device_and_precision_train_in_bf16_on_a_gpu():
     import torch
 
-    from medtl.engine.training.settings import TrainSettings, autocast_for
+    from medtl.engine.training.recipe.settings import TrainSettings, autocast_for
 
     settings = TrainSettings.from_config(ExperimentConfig.from_dict({}))
     assert settings.torch_device.type == "cuda"

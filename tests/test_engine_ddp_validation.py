@@ -26,7 +26,7 @@ def _worker(rank: int, port: int, dump: str) -> None:
     from medtl.engine.training.loop import train
     from medtl.engine.training.objective import FitContext
     from medtl.engine.training.selection import Validation
-    from medtl.engine.training.settings import TrainSettings
+    from medtl.engine.training.recipe.settings import TrainSettings
 
     init_from_env()
     torch.manual_seed(0)

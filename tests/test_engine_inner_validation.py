@@ -9,7 +9,7 @@ from medtl.config import ExperimentConfig
 from medtl.data.case_table import CaseTable
 from medtl.engine.workflows.cv import run_cv
 from medtl.engine.tasks.segmentation import dice_validation
-from medtl.engine.training.settings import TrainSettings
+from medtl.engine.training.recipe.settings import TrainSettings
 from medtl.engine.workflows.train_run import run_train
 from medtl.engine.tasks.validation import validation_rows
 from medtl.synth import make_xray

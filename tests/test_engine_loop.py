@@ -4,7 +4,7 @@ import torch
 
 from medtl.engine.training.loop import predict_proba, train
 from medtl.engine.training.objective import FitContext
-from medtl.engine.training.settings import TrainSettings
+from medtl.engine.training.recipe.settings import TrainSettings
 from toy_models import TinyNet, blobs, snapshot
 
 

@@ -8,7 +8,7 @@ from torch import nn
 
 from medtl.cli.main import main
 from medtl.engine.workflows.lr_find import lr_find, suggest
-from medtl.engine.training.settings import TrainSettings
+from medtl.engine.training.recipe.settings import TrainSettings
 from medtl.synth import make_xray
 from toy_models import blobs, tiny_net
 

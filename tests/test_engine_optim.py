@@ -6,10 +6,10 @@ from torch import nn
 from medtl.config import ExperimentConfig
 from medtl.engine.training.loop import train
 from medtl.engine.training.monitor import TrainingMonitor
-from medtl.engine.training.optim import backbone_stages, make_optimizer, stage_depths
-from medtl.engine.training.schedule import lr_factor
-from medtl.engine.training.settings import TrainSettings
-from medtl.engine.training.strategy import Phase, apply_phase
+from medtl.engine.training.recipe.optim import backbone_stages, make_optimizer, stage_depths
+from medtl.engine.training.recipe.schedule import lr_factor
+from medtl.engine.training.recipe.settings import TrainSettings
+from medtl.engine.training.recipe.strategy import Phase, apply_phase
 from medtl.models import create_model
 from toy_models import tiny_net
 

@@ -15,7 +15,7 @@ from medtl.engine.training.loop import predict_proba
 from medtl.engine.training.model_files import load_fold_model
 from medtl.engine.workflows.predict_run import predict
 import medtl.engine.training.probe as probe
-from medtl.engine.training.settings import TrainSettings
+from medtl.engine.training.recipe.settings import TrainSettings
 from medtl.engine.training.setup import Pipelines, build_model
 from medtl.synth import make_xray
 

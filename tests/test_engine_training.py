@@ -15,8 +15,8 @@ from medtl.engine.training.loop import train, training_loader
 from medtl.engine.training.monitor import TrainingMonitor
 from medtl.engine.training.objective import FitContext
 from medtl.engine.training.selection import Validation
-from medtl.engine.training.settings import TrainSettings, autocast_for, cpu_supports_bf16, memory_format_for
-from medtl.engine.workflows.training_plots import plot_history
+from medtl.engine.training.recipe.settings import TrainSettings, autocast_for, cpu_supports_bf16, memory_format_for
+from medtl.engine.training.training_plots import plot_history
 from medtl.engine.tasks.validation import best_epoch_note
 from toy_models import TinyNet, blobs
 
@@ -148,7 +148,7 @@ def test_bf16_precision_autocasts_on_the_cpu():
 
 
 def test_bf16_on_a_cpu_without_it_is_refused(monkeypatch):
-    monkeypatch.setattr("medtl.engine.training.settings.cpu_supports_bf16", lambda: False)
+    monkeypatch.setattr("medtl.engine.training.recipe.settings.cpu_supports_bf16", lambda: False)
     with pytest.raises(ValueError, match="no native bf16"):
         autocast_for(torch.device("cpu"), "bf16")
     assert autocast_for(torch.device("cpu"), "auto").__class__.__name__ == "nullcontext"
@@ -204,7 +204,7 @@ def test_progress_bar_shows_loss_lr_throughput_and_last_validation():
 
 
 def test_loader_workers_follow_the_machine_unless_set(monkeypatch):
-    import medtl.engine.training.settings as settings_module
+    import medtl.engine.training.recipe.settings as settings_module
 
     monkeypatch.setattr(settings_module.os, "cpu_count", lambda: 16)
     assert TrainSettings(device="cuda").loader_workers == 7  # one per two cores beyond the first two

@@ -8,10 +8,10 @@ from timm.layers import resample_abs_pos_embed
 
 import timm_toys  # noqa: F401  (registers timm:medtl_toy_vit)
 from medtl.engine.training.loop import train
-from medtl.engine.training.optim import backbone_stages, stage_depths
+from medtl.engine.training.recipe.optim import backbone_stages, stage_depths
 from medtl.engine.training.probe import head_inputs
-from medtl.engine.training.settings import TrainSettings
-from medtl.engine.training.strategy import Phase, apply_phase
+from medtl.engine.training.recipe.settings import TrainSettings
+from medtl.engine.training.recipe.strategy import Phase, apply_phase
 from medtl.models import create_model, get_spec
 
 VIT = "timm:medtl_toy_vit"

@@ -6,7 +6,7 @@ import torch
 from medtl.config import ExperimentConfig
 from medtl.engine.training.loop import train
 from medtl.engine.training.objective import Objective
-from medtl.engine.training.settings import TrainSettings
+from medtl.engine.training.recipe.settings import TrainSettings
 from medtl.engine.tasks.seg_summary import seg_cv_summary
 from medtl.engine.tasks.segmentation import SegSettings, predict_masks, segmentation_loss
 from medtl.evaluate import segmentation_metrics

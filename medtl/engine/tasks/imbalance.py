@@ -6,7 +6,7 @@ from typing import NamedTuple
 import numpy as np
 import torch
 
-from medtl.engine.training.settings import IMBALANCE
+from medtl.engine.training.recipe.settings import IMBALANCE
 
 
 def class_weights(y: np.ndarray, n_classes: int) -> torch.Tensor:

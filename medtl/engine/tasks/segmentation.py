@@ -31,7 +31,7 @@ from medtl.engine.pipeline.datasets import CaseCache, case_items
 from medtl.engine.training.objective import Objective
 from medtl.engine.tasks.seg_summary import format_seg_summary, seg_cv_summary
 from medtl.engine.training.selection import Validation
-from medtl.engine.training.settings import TrainSettings, autocast_for
+from medtl.engine.training.recipe.settings import TrainSettings, autocast_for
 from medtl.engine.training.setup import Pipelines
 from medtl.engine.tasks.task import Task
 from medtl.evaluate import segmentation_metrics

@@ -20,7 +20,7 @@ from medtl.data.case_table import CaseTable
 from medtl.engine.pipeline.datasets import CaseCache
 from medtl.engine.training.objective import Objective
 from medtl.engine.training.selection import Validation
-from medtl.engine.training.settings import TrainSettings
+from medtl.engine.training.recipe.settings import TrainSettings
 from medtl.engine.training.setup import Pipelines
 from medtl.run_folder import RunFolder
 

@@ -11,7 +11,7 @@ from medtl.data.case_table import CaseTable
 from medtl.engine.training.loop import predict_proba
 from medtl.engine.tasks.predictions import prediction_frame
 from medtl.engine.training.selection import Validation, best_row
-from medtl.engine.training.settings import TrainSettings
+from medtl.engine.training.recipe.settings import TrainSettings
 from medtl.evaluate import aggregate, auc_inputs, auc_value, inner_split
 
 

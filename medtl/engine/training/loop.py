@@ -21,11 +21,11 @@ from medtl.engine.training.distributed import is_distributed, is_main_process, s
 from medtl.engine.training.monitor import TrainingMonitor
 from medtl.engine.training.objective import FitContext, Objective, reseed
 from medtl.engine.training.probe import stored_head_inputs, train_linear_probe
-from medtl.engine.training.schedule import lr_factor
+from medtl.engine.training.recipe.schedule import lr_factor
 from medtl.engine.training.selection import ModelSelection
-from medtl.engine.training.settings import TrainSettings, autocast_for, memory_format_for
+from medtl.engine.training.recipe.settings import TrainSettings, autocast_for, memory_format_for
 from medtl.engine.training.step_losses import StepLosses
-from medtl.engine.training.strategy import apply_phase, phase_for_epoch, set_train_mode
+from medtl.engine.training.recipe.strategy import apply_phase, phase_for_epoch, set_train_mode
 
 
 def training_loader(data: Dataset, settings: TrainSettings, seed: int | None = None,

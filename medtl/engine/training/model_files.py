@@ -10,7 +10,7 @@ from torch import nn
 
 from medtl.config import ExperimentConfig
 from medtl.engine.training.setup import build_model
-from medtl.engine.workflows.training_plots import plot_history
+from medtl.engine.training.training_plots import plot_history
 from medtl.run_folder import FOLD_PREDICTIONS, MODEL_FILE, RunFolder
 
 

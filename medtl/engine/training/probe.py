@@ -17,12 +17,12 @@ from medtl.engine.pipeline.datasets import CaseSubset
 from medtl.engine.training.distributed import is_main_process
 from medtl.engine.training.monitor import TrainingMonitor
 from medtl.engine.training.objective import FitContext, Objective, reseed
-from medtl.engine.training.optim import make_optimizer
-from medtl.engine.training.schedule import lr_factor
+from medtl.engine.training.recipe.optim import make_optimizer
+from medtl.engine.training.recipe.schedule import lr_factor
 from medtl.engine.training.selection import ModelSelection
-from medtl.engine.training.settings import TrainSettings, autocast_for
+from medtl.engine.training.recipe.settings import TrainSettings, autocast_for
 from medtl.engine.training.step_losses import StepLosses
-from medtl.engine.training.strategy import phase_for_epoch
+from medtl.engine.training.recipe.strategy import phase_for_epoch
 
 PROBE_PHASE = phase_for_epoch("linear_probe", 0, 0)  # what a checkpoint records: the backbone never trains
 

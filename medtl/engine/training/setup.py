@@ -11,7 +11,7 @@ from torch import nn
 from medtl.config import ExperimentConfig
 from medtl.engine.pipeline import transforms as mt
 from medtl.engine.pipeline.datasets import CaseCache, cache_mode, pipeline_key
-from medtl.engine.training.settings import TrainSettings
+from medtl.engine.training.recipe.settings import TrainSettings
 from medtl.io import ReadError
 from medtl.models import create_model, get_spec, medtl_home
 from medtl.models.checkpoints.sources import spec_for_weights

@@ -16,7 +16,7 @@ from medtl.engine.tasks.fitting import fit_model
 from medtl.engine.training.loop import predict_proba
 from medtl.engine.training.model_files import save_model
 from medtl.engine.tasks.predictions import prediction_frame
-from medtl.engine.training.settings import TrainSettings
+from medtl.engine.training.recipe.settings import TrainSettings
 from medtl.engine.training.setup import Pipelines, case_cache
 from medtl.engine.workflows.trained_model import load_trained_model
 from medtl.errors import NotFittedError

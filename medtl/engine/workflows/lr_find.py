@@ -32,10 +32,10 @@ from medtl.engine.tasks.imbalance import balancing
 from medtl.engine.tasks.labels import resolve_classes
 from medtl.engine.training.loop import training_loader
 from medtl.engine.tasks.segmentation import SEG_CLASSES, SegSettings, segmentation_loss, training_pipeline
-from medtl.engine.training.settings import TrainSettings, autocast_for
+from medtl.engine.training.recipe.settings import TrainSettings, autocast_for
 from medtl.engine.training.setup import Pipelines, build_model, case_cache
-from medtl.engine.training.strategy import apply_phase, phase_for_epoch, set_train_mode
-from medtl.engine.workflows.training_plots import plot_lr_find
+from medtl.engine.training.recipe.strategy import apply_phase, phase_for_epoch, set_train_mode
+from medtl.engine.training.training_plots import plot_lr_find
 
 SMOOTHING = 0.98  # exponential moving average of the loss, debiased (fastai's default)
 

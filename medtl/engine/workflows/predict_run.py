@@ -22,7 +22,7 @@ from medtl.engine.workflows.explain_run import top_cases
 from medtl.engine.training.loop import predict_proba
 from medtl.engine.tasks.predictions import prediction_frame
 from medtl.engine.training.probe import head_inputs
-from medtl.engine.training.settings import TrainSettings
+from medtl.engine.training.recipe.settings import TrainSettings
 from medtl.engine.training.setup import Pipelines, case_cache
 from medtl.engine.workflows.trained_model import TrainedModel, load_trained_model
 from medtl.evaluate import aggregate, auc_inputs

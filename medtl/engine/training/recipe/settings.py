@@ -10,8 +10,8 @@ import torch
 from torch import nn
 
 from medtl.config import ExperimentConfig
-from medtl.engine.training.optim import OPTIMIZERS
-from medtl.engine.training.schedule import SCHEDULES
+from medtl.engine.training.recipe.optim import OPTIMIZERS
+from medtl.engine.training.recipe.schedule import SCHEDULES
 
 IMBALANCE = ("loss", "sampler", "none")
 CHOICES = {

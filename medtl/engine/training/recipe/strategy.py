@@ -15,8 +15,8 @@ from dataclasses import dataclass
 import torch
 from torch import nn
 
-from medtl.engine.training.optim import layer_decay_groups, make_optimizer
-from medtl.engine.training.settings import TrainSettings
+from medtl.engine.training.recipe.optim import layer_decay_groups, make_optimizer
+from medtl.engine.training.recipe.settings import TrainSettings
 
 STRATEGIES = ("full", "linear_probe", "freeze_unfreeze")
 BACKBONE_LR_FACTOR = 0.1
@@ -62,7 +62,7 @@ def split_parameters(model: nn.Module, head: str) -> tuple[list[nn.Parameter], l
 def apply_phase(model: nn.Module, head: str, phase: Phase, settings: TrainSettings) -> torch.optim.Optimizer:
     """Freeze or unfreeze the backbone for `phase` and return the configured optimizer (`train.optimizer`) over
     what trains: the head at `lr`, the backbone at `lr * phase.backbone_lr_factor`, or with `train.layer_decay`
-    one group per backbone block, each also scaled by that factor (see `medtl.engine.training.optim`). The head's group
+    one group per backbone block, each also scaled by that factor (see `medtl.engine.training.recipe.optim`). The head's group
     comes first.
 
     Example:
