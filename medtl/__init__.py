@@ -36,7 +36,7 @@ _API = {
     "run_report": ("medtl.report", "write_report"),
     "run_compare": ("medtl.evaluate.compare", "compare_runs"),
     "run_demo": ("medtl.demo", "run_demo"),
-    "run_weights_list": ("medtl.cli.weights", "weight_rows"),
+    "run_weights_list": ("medtl.cli.inputs.weights", "weight_rows"),
     "run_sweep": ("medtl.engine.workflows.sweep", "run_sweep"),
     "run_export": ("medtl.export", "export_model"),
     # central types and building blocks

@@ -8,7 +8,7 @@ import pytest
 import torch
 from monai.networks.nets import resnet10
 
-from medtl.cli import weights as weights_cli
+from medtl.cli.inputs import weights as weights_cli
 from medtl.models import cached_weights, create_model, store_weights
 
 

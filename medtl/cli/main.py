@@ -13,8 +13,13 @@ import sys
 
 from medtl.errors import MedtlError
 
-COMMANDS = ("synth", "scan", "train", "cv", "explain", "report", "demo", "weights", "pretrain", "compare", "predict",
-            "lr_find", "config", "sweep", "export")
+# Verb -> its module under medtl.cli: inputs/ (what goes in), training/ (what trains), results/ (what comes out).
+COMMANDS = {
+    "synth": "inputs.synth", "scan": "inputs.scan", "train": "training.train", "cv": "training.cv",
+    "explain": "results.explain", "report": "results.report", "demo": "training.demo", "weights": "inputs.weights",
+    "pretrain": "training.pretrain", "compare": "results.compare", "predict": "results.predict",
+    "lr_find": "training.lr_find", "config": "inputs.config", "sweep": "training.sweep", "export": "results.export",
+}
 # Known conditions: reported in one line; anything else is a bug and keeps its traceback.
 KNOWN_ERRORS = (MedtlError, ValueError, OSError, ImportError, FloatingPointError)
 
@@ -43,8 +48,8 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"%(prog)s {version()}")
     _add_verbosity(parser, default=logging.INFO)
     sub = parser.add_subparsers(dest="command", required=True)
-    for name in COMMANDS:
-        importlib.import_module(f"medtl.cli.{name}").add_parser(sub)
+    for module in COMMANDS.values():
+        importlib.import_module(f"medtl.cli.{module}").add_parser(sub)
     for verb in _subparsers(parser):
         _add_verbosity(verb, default=argparse.SUPPRESS)  # `medtl cv ... --quiet` as well as `medtl --quiet cv ...`
     return parser

@@ -1,0 +1,1 @@
+"""Verbs about what goes in: synth, scan, weights, config."""

@@ -1,0 +1,1 @@
+"""Verbs about what comes out: predict, explain, report, compare, export."""

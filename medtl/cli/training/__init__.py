@@ -1,0 +1,1 @@
+"""Verbs that train: train, cv, lr-find, pretrain, sweep, demo."""
