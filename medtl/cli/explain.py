@@ -1,14 +1,18 @@
-"""`medtl explain RUN [--cases ID ...] [--method gradcam|gradcampp|occlusion]`: saliency for a finished run."""
+"""`medtl explain RUN [--cases ID ...] [--method auto|gradxinput|occlusion|gradcam|...]`: saliency for a finished run."""
 from __future__ import annotations
 
 import argparse
+
+# medtl.explain's METHODS and "auto" (kept here so that `medtl --help` does not import torch)
+METHOD_CHOICES = ["auto", "gradxinput", "smoothgrad", "integrated_gradients", "occlusion", "gradcam", "gradcampp",
+                  "layercam", "hirescam"]
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("explain", help="saliency maps for cases of a finished `medtl cv` run")
     p.add_argument("run", help="run folder")
     p.add_argument("--cases", nargs="+", help="case ids (default: the run's highest-scoring cases)")
-    p.add_argument("--method", choices=["gradcam", "gradcampp", "occlusion"], help="default: the run's explain.method")
+    p.add_argument("--method", choices=METHOD_CHOICES, help="default: the run's explain.method")
     p.set_defaults(func=run)
 
 

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import argparse
 
+from medtl.cli.explain import METHOD_CHOICES
+
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("predict", help="apply a trained model (train run, cv run ensemble or model file) to new data")
@@ -13,7 +15,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--overwrite", action="store_true", help="replace an existing output folder")
     p.add_argument("--cases", type=int, metavar="N", help="saliency maps for the N highest-scoring cases "
                                                           "(default: the model's explain.cases)")
-    p.add_argument("--method", choices=["gradcam", "gradcampp", "occlusion"],
+    p.add_argument("--method", choices=METHOD_CHOICES,
                    help="saliency method (default: the model's explain.method)")
     p.add_argument("--threshold", type=float, help="call a patient positive at this probability "
                                                    "(default: the cv run's threshold, 0.5 for a single model)")

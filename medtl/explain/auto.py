@@ -1,0 +1,82 @@
+"""`explain.method: auto` and `explain.target_layer: auto`: the saliency method and layer measured to point at
+lesions best, per backbone family and input size, within the cost limit (benchmarks/SALIENCY.md)."""
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+from typing import Any
+
+import torch.nn as nn
+
+from medtl.explain.maps import CAM_METHODS, METHODS
+
+AUTO = "auto"
+# (backbone family, spatial dims) -> {input side: (method, layer)}, from `make bench-saliency`
+# (benchmarks/SALIENCY.md): the best pointing game among methods costing at most 5x an inference pass in 2D and
+# 10x in 3D, on the cohort the choice was made on; the second cohort's numbers are in the same table.
+MEASURED: dict[tuple[str, int], dict[int, tuple[str, str | None]]] = {
+    ("cnn", 2): {64: ("gradxinput", None), 128: ("gradxinput", None), 224: ("gradxinput", None)},
+    ("cnn", 3): {96: ("gradxinput", None)},
+    ("transformer", 2): {224: ("gradxinput", None)},
+}
+
+
+@dataclass(frozen=True)
+class SaliencyChoice:
+    """The method and layer a run explains with, and how they were chosen.
+
+    Example:
+        >>> SaliencyChoice("gradxinput", None, "auto: cnn 2D at 64").as_dict()["method"]
+        'gradxinput'
+    """
+
+    method: str
+    target_layer: str | None
+    chosen_by: str
+
+    def as_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+def backbone_family(model: nn.Module) -> str:
+    """"transformer" for timm vision transformers (a `patch_embed` module), "cnn" otherwise.
+
+    Example:
+        >>> backbone_family(nn.Conv2d(1, 1, 1))
+        'cnn'
+    """
+    return "transformer" if hasattr(model, "patch_embed") else "cnn"
+
+
+def choose_saliency(method: str | None, target_layer: str | None, model: nn.Module,
+                    input_shape: tuple[int, ...]) -> SaliencyChoice:
+    """Resolve `explain.method` / `explain.target_layer` ("auto", None or a name) for `model` at `input_shape`
+    (the spatial size of its input).
+
+    "auto" methods come from `MEASURED` (the nearest measured input side of the backbone family); a CAM method
+    with an "auto" or empty layer explains the layer measured best for it, else the backbone spec's
+    `target_layer`; input methods explain no layer.
+
+    Example:
+        >>> choose_saliency("auto", "auto", nn.Conv2d(1, 1, 1), (64, 64)).method
+        'gradxinput'
+    """
+    method = method or AUTO
+    if method != AUTO and method not in METHODS:
+        raise ValueError(f"explain.method must be a str among {sorted({AUTO, *METHODS})}. Got {method!r} instead.")
+    family, side = backbone_family(model), min(input_shape)
+    table = MEASURED.get((family, len(input_shape))) or MEASURED[("cnn", len(input_shape))]
+    nearest = min(table, key=lambda measured: abs(measured - side))
+    measured_method, measured_layer = table[nearest]
+    by = [f"auto: {family} {len(input_shape)}D, measured at {nearest}" if method == AUTO else "explain.method"]
+    method = measured_method if method == AUTO else method
+    if method not in CAM_METHODS:
+        return SaliencyChoice(method, None, by[0])
+    if target_layer and target_layer != AUTO:
+        return SaliencyChoice(method, target_layer, f"{by[0]}; layer from explain.target_layer")
+    if measured_method == method and measured_layer:
+        return SaliencyChoice(method, measured_layer, f"{by[0]}; layer measured")
+    spec = getattr(model, "spec", None)
+    layer = getattr(spec, "target_layer", None)
+    if not layer:
+        raise ValueError(f"explain.method {method!r} needs explain.target_layer: {type(model).__name__} names none")
+    return SaliencyChoice(method, layer, f"{by[0]}; layer from the backbone spec")
