@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: install demo test bench bench-gpu clean
+.PHONY: install demo test bench bench-gpu bench-saliency clean
 
 $(STAMP): pyproject.toml constraints.txt
 	$(PYTHON) -m venv $(VENV)
@@ -24,6 +24,9 @@ bench: $(STAMP)
 
 bench-gpu: $(STAMP)
 	$(BIN)/python -m benchmarks.gpu
+
+bench-saliency: $(STAMP)
+	$(BIN)/python -m benchmarks.saliency
 
 clean:
 	rm -rf $(VENV) runs

@@ -94,3 +94,9 @@ def test_auto_picks_a_measured_method_and_layer_for_each_family():
                                                                              "layer from explain.target_layer")
     with pytest.raises(ValueError, match="explain.method must be"):
         choose_saliency("gradcm", None, cnn, (64, 64))
+
+
+def test_the_command_line_offers_every_method():
+    from medtl.cli.explain import METHOD_CHOICES
+
+    assert sorted(METHOD_CHOICES) == sorted(["auto", *METHODS])

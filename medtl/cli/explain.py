@@ -1,11 +1,11 @@
-"""`medtl explain RUN [--cases ID ...] [--method auto|gradxinput|occlusion|gradcam|...]`: saliency for a finished run."""
+"""`medtl explain RUN [--cases ID ...] [--method M]`: saliency for cases of a finished run."""
 from __future__ import annotations
 
 import argparse
 
 # medtl.explain's METHODS and "auto" (kept here so that `medtl --help` does not import torch)
-METHOD_CHOICES = ["auto", "gradxinput", "smoothgrad", "integrated_gradients", "occlusion", "gradcam", "gradcampp",
-                  "layercam", "hirescam"]
+METHOD_CHOICES = ["auto", "gradxlocal", "gradient", "gradxinput", "smoothgrad", "integrated_gradients", "occlusion",
+                  "gradcam", "gradcampp", "layercam", "hirescam"]
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
@@ -22,5 +22,6 @@ def run(args: argparse.Namespace) -> int:
     summary = explain_run(args.run, args.cases, args.method, progress=True)
     hits = summary["pointing_game_hit_rate"]
     print(f"explained {summary['n_cases']} case(s) with {summary['method']} into {args.run}/explain/"
-          + ("" if hits is None else f"; pointing game {hits:.2f} (chance {summary['pointing_game_chance']:.3f})"))
+          + ("" if hits is None else f"; pointing game {hits:.2f} (chance {summary['pointing_game_chance']:.3f})")
+          + f"; {summary['n_degenerate']} map(s) flagged as no evidence")
     return 0

@@ -14,9 +14,8 @@ AUTO = "auto"
 # (benchmarks/SALIENCY.md): the best pointing game among methods costing at most 5x an inference pass in 2D and
 # 10x in 3D, on the cohort the choice was made on; the second cohort's numbers are in the same table.
 MEASURED: dict[tuple[str, int], dict[int, tuple[str, str | None]]] = {
-    ("cnn", 2): {64: ("gradxinput", None), 128: ("gradxinput", None), 224: ("gradxinput", None)},
-    ("cnn", 3): {96: ("gradxinput", None)},
-    ("transformer", 2): {224: ("gradxinput", None)},
+    ("cnn", 2): {64: ("gradient", None)},
+    ("cnn", 3): {96: ("gradient", None)},
 }
 
 
@@ -25,7 +24,7 @@ class SaliencyChoice:
     """The method and layer a run explains with, and how they were chosen.
 
     Example:
-        >>> SaliencyChoice("gradxinput", None, "auto: cnn 2D at 64").as_dict()["method"]
+        >>> SaliencyChoice("gradxinput", None, "auto").as_dict()["method"]
         'gradxinput'
     """
 
@@ -52,22 +51,25 @@ def choose_saliency(method: str | None, target_layer: str | None, model: nn.Modu
     """Resolve `explain.method` / `explain.target_layer` ("auto", None or a name) for `model` at `input_shape`
     (the spatial size of its input).
 
-    "auto" methods come from `MEASURED` (the nearest measured input side of the backbone family); a CAM method
+    "auto" methods come from `MEASURED` (the nearest measured input side of the backbone family; families not
+    measured use the CNN's); a CAM method
     with an "auto" or empty layer explains the layer measured best for it, else the backbone spec's
     `target_layer`; input methods explain no layer.
 
     Example:
         >>> choose_saliency("auto", "auto", nn.Conv2d(1, 1, 1), (64, 64)).method
-        'gradxinput'
+        'gradient'
     """
     method = method or AUTO
     if method != AUTO and method not in METHODS:
         raise ValueError(f"explain.method must be a str among {sorted({AUTO, *METHODS})}. Got {method!r} instead.")
-    family, side = backbone_family(model), min(input_shape)
-    table = MEASURED.get((family, len(input_shape))) or MEASURED[("cnn", len(input_shape))]
+    dims, side = len(input_shape), min(input_shape)
+    family = backbone_family(model) if (backbone_family(model), dims) in MEASURED else "cnn"
+    table = MEASURED[(family, dims)]
     nearest = min(table, key=lambda measured: abs(measured - side))
     measured_method, measured_layer = table[nearest]
-    by = [f"auto: {family} {len(input_shape)}D, measured at {nearest}" if method == AUTO else "explain.method"]
+    by = [f"auto: best measured on {family} {dims}D at {nearest}^{dims} (benchmarks/SALIENCY.md)"
+          if method == AUTO else "explain.method"]
     method = measured_method if method == AUTO else method
     if method not in CAM_METHODS:
         return SaliencyChoice(method, None, by[0])

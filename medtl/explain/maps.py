@@ -10,10 +10,10 @@ from monai.networks.layers import GaussianFilter
 
 # Methods that explain the activations of a layer (class-activation maps) and methods that explain the input.
 CAM_METHODS = ("gradcam", "gradcampp", "layercam", "hirescam")
-INPUT_METHODS = ("gradxinput", "smoothgrad", "integrated_gradients", "occlusion")
+INPUT_METHODS = ("gradxlocal", "gradient", "gradxinput", "smoothgrad", "integrated_gradients", "occlusion")
 METHODS = INPUT_METHODS + CAM_METHODS
 # Gradient methods are smoothed at the scale of a small lesion: a Gaussian of this share of the smallest side.
-GRADIENT_METHODS = ("gradxinput", "smoothgrad", "integrated_gradients")
+GRADIENT_METHODS = ("gradxlocal", "gradient", "gradxinput", "smoothgrad", "integrated_gradients")
 SMOOTHING_SHARE = 1 / 32
 ClassIndex = int | torch.Tensor | None
 # One model, or several whose outputs are averaged (e.g. the fold models of a cross-validation run).
@@ -32,7 +32,8 @@ def saliency(
 
     `method` is one of `METHODS`: the class-activation maps (`CAM_METHODS`) explain `target_layer`'s
     activations (a convolutional feature map, or a transformer's patch tokens laid out on their grid); the input
-    methods (gradient x input, SmoothGrad, integrated gradients, occlusion) explain the pixels and ignore it.
+    methods (gradient x local contrast, gradient, gradient x input, SmoothGrad, integrated gradients, occlusion)
+    explain the pixels and ignore it.
     `class_idx` is the class to explain: one int for every image, a tensor with one class per image, or None for
     each image's predicted class (an ensemble's: the class of the highest mean probability). `smoothing` is the
     sigma in pixels of a Gaussian applied to each map (None: `default_smoothing`). A map that is zero or
@@ -44,7 +45,7 @@ def saliency(
         ...                           torch.nn.Flatten(), torch.nn.Linear(4, 2))
         >>> saliency(net, torch.rand(2, 1, 16, 16), target_layer="1").shape
         torch.Size([2, 16, 16])
-        >>> saliency(net, torch.rand(2, 1, 16, 16), method="gradxinput").shape
+        >>> saliency(net, torch.rand(2, 1, 16, 16), method="gradient").shape
         torch.Size([2, 16, 16])
     """
     if method not in METHODS:
@@ -70,7 +71,17 @@ def default_smoothing(method: str, spatial_shape: Sequence[int]) -> float:
         >>> default_smoothing("gradxinput", (64, 64)), default_smoothing("gradcam", (64, 64))
         (2.0, 0.0)
     """
-    return min(spatial_shape) * SMOOTHING_SHARE if method in GRADIENT_METHODS else 0.0
+    return lesion_scale(spatial_shape) if method in GRADIENT_METHODS else 0.0
+
+
+def lesion_scale(spatial_shape: Sequence[int]) -> float:
+    """The scale (pixels) of the small lesions medtl looks for: 1/32 of the smallest side.
+
+    Example:
+        >>> lesion_scale((96, 128))
+        3.0
+    """
+    return min(spatial_shape) * SMOOTHING_SHARE
 
 
 def smooth(maps: torch.Tensor, sigma: float) -> torch.Tensor:
