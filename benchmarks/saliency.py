@@ -36,6 +36,7 @@ from medtl.io import read_image
 
 OUT = Path(__file__).with_name("SALIENCY.md")
 COST_LIMIT = {2: 5.0, 3: 10.0}  # the default may cost this many inference passes (2D, 3D)
+MIN_AUC = 0.7  # a model below this held-out AUC has not learned the task: its maps choose nothing
 # (method, layer, smoothing): None = the method's default smoothing, 0 = none
 CANDIDATES_2D = [("gradxlocal", None, None), ("gradient", None, None), ("gradient", None, 0.0),
                  ("gradxinput", None, None), ("smoothgrad", None, None), ("integrated_gradients", None, None),
@@ -169,8 +170,11 @@ def run_3d(workdir: Path, quick: bool) -> tuple[Task, list[dict]]:
     return task, rows
 
 
-def choose(rows: list[dict], limit: float) -> dict:
-    """The row with the best pointing game on cohort A (then energy) among those costing at most `limit`."""
+def choose(rows: list[dict], limit: float, auc: float = 1.0) -> dict | None:
+    """The row with the best pointing game on cohort A (then energy) among those costing at most `limit`; None
+    when cohort A's model has not learned the task (held-out AUC below `MIN_AUC`)."""
+    if auc < MIN_AUC:
+        return None
     affordable = [r for r in rows if np.isfinite(r["cost"]) and r["cost"] <= limit]
     return max(affordable, key=lambda r: (r["A"]["pointing"], r["A"]["energy"]))
 
@@ -200,7 +204,10 @@ def markdown(sections: list[tuple[str, list[Task], list[dict], dict]], seconds: 
     for title, tasks, rows, chosen in sections:
         lines.append(f"## {title}\n")
         lines.append("Held-out AUC of the fine-tuned models: " + ", ".join(f"cohort {t.name}: {t.auc:.3f} "
-                     f"({len(t.images)} positive images scored)" for t in tasks) + ".\n")
+                     f"({len(t.images)} positive images scored)" for t in tasks) + ".")
+        lines.append(f"Below an AUC of {MIN_AUC} on cohort A the model has not learned the task and the section "
+                     "chooses nothing; its maps show only what an untrained model's maps look like.\n"
+                     if chosen is None else "")
         has_b = "B" in rows[0]
         head = "| method | pointing A | energy A (chance) | r A | flagged A |" + (
             " pointing B | energy B (chance) | flagged B |" if has_b else "") + " cost |"
@@ -235,14 +242,14 @@ def main(argv: list[str] | None = None) -> int:
         for size in args.sizes:
             print(f"chest X-rays at {size}^2, ResNet-18 fine-tuned from {weights}")
             tasks, rows = run_2d(size, Path(workdir), weights, args.quick)
-            chosen = choose(rows, COST_LIMIT[2])
-            print(f"  auto: {_name(chosen)}")
+            chosen = choose(rows, COST_LIMIT[2], tasks[0].auc)
+            print(f"  auto: {_name(chosen) if chosen else 'none (the model did not learn the task)'}")
             sections.append((f"Chest X-rays, ResNet-18 at {size}^2", tasks, rows, chosen))
         if not args.no_3d:
             print(f"brain MRI at {MRI_SIDE}^3, resnet18_3d trained from scratch")
             task, rows = run_3d(Path(workdir), args.quick)
-            chosen = choose(rows, COST_LIMIT[3])
-            print(f"  auto: {_name(chosen)}")
+            chosen = choose(rows, COST_LIMIT[3], task.auc)
+            print(f"  auto: {_name(chosen) if chosen else 'none (the model did not learn the task)'}")
             sections.append((f"Brain MRI, resnet18_3d at {MRI_SIDE}^3 (cost at {COST_SIDE_3D}^3)", [task], rows,
                              chosen))
     args.out.write_text(markdown(sections, time.perf_counter() - start))

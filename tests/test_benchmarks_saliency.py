@@ -28,3 +28,4 @@ def test_the_default_is_the_best_pointing_method_within_the_cost_limit():
             {"A": {"pointing": 0.7, "energy": 0.3}, "cost": 2.0},
             {"A": {"pointing": 0.8, "energy": 0.3}, "cost": float("nan")}]
     assert choose(rows, 5.0) is rows[2]
+    assert choose(rows, 5.0, auc=0.55) is None  # a model that has not learned the task chooses nothing

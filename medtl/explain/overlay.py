@@ -32,14 +32,13 @@ def overlay_png(image: np.ndarray, heatmap: np.ndarray, spacing: Sequence[float]
         raise ValueError(f"expected a 2D image or a 3D volume; got shape {image.shape}")
     figure = Figure(figsize=(PANEL_INCHES, PANEL_INCHES))
     aspect = 1.0 if spacing is None else spacing[0] / spacing[1]
-    draw_overlay(figure.add_subplot(), image, None if flag else heatmap, aspect, display_window(image), "")
-    _caption(figure, flag)
+    draw_overlay(figure.add_subplot(), image, None if flag else heatmap, aspect, display_window(image),
+                 _caption(flag))
     return figure_png(figure)
 
 
-def _caption(figure: Figure, flag: str | None) -> None:
-    if flag:
-        figure.suptitle(textwrap.fill(f"no saliency shown: {flag}", 40), fontsize=8, color="black")
+def _caption(flag: str | None) -> str:
+    return textwrap.fill(f"no saliency shown: {flag}", 40) if flag else ""
 
 
 def three_plane_montage(
@@ -70,7 +69,8 @@ def three_plane_montage(
     window = display_window(volume)
     for axes, (title, image, heat, aspect) in zip(figure.subplots(1, 3), planes):
         draw_overlay(axes, radiological(image), None if flag else radiological(heat), aspect, window, title)
-    _caption(figure, flag)
+    if flag:
+        figure.suptitle(_caption(flag).replace("\n", " "), fontsize=9, y=1.08)
     return figure_png(figure)
 
 
