@@ -89,6 +89,7 @@ def test_auto_picks_a_measured_method_and_layer_for_each_family():
     for model, shape in ((vit, (32, 32)), (cnn, (64, 64)), (resnet_3d(), (96, 96, 96))):
         choice = choose_saliency("auto", "auto", model, shape)
         assert choice.method in METHODS and choice.chosen_by.startswith("auto")
+    assert choose_saliency("auto", None, cnn, (224, 224)).chosen_by.endswith("at 128^2 (benchmarks/SALIENCY.md)")
     explicit = choose_saliency("gradcam", "1", cnn, (64, 64))
     assert (explicit.method, explicit.target_layer, explicit.chosen_by) == ("gradcam", "1", "explain.method; "
                                                                              "layer from explain.target_layer")
