@@ -56,7 +56,7 @@ def explain_in_batches(model: Any, batch: torch.Tensor, images: list, case_ids: 
     method was chosen.
 
     Example:
-        >>> parts, chosen_by = explain_in_batches(model, x, images, ids, masks, out, "auto", "auto", 1)  # doctest: +SKIP
+        >>> parts, by = explain_in_batches(model, x, images, ids, masks, out, "auto", "auto", 1)  # doctest: +SKIP
     """
     first = model[0] if isinstance(model, (list, tuple)) else model
     choice = choose_saliency(method, target_layer, first, tuple(batch.shape[2:]))

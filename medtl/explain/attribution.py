@@ -27,8 +27,8 @@ def input_attribution(model: nn.Module, images: torch.Tensor, method: str, class
     Gradients are those of the class's log-probability (log-softmax, or log-sigmoid for one logit): evidence for
     the class against the others. "gradxlocal": the positive part of gradient x (input - the input blurred at
     lesion scale), i.e. gradient x input against a blurred baseline (Sturmfels et al. 2020): where a local bright
-    detail raises the class's probability (one forward and one backward pass). "gradient": the positive part of the gradient summed over channels, where
-    brightening the image raises the class's probability (one forward and one backward pass);
+    detail raises the class's probability (one forward and one backward pass). "gradient": the positive part of
+    the gradient summed over channels, where brightening the image raises the class's probability (as costly);
     "gradxinput": |gradient x input| (as costly); "smoothgrad": mean |gradient| over
     `SMOOTHGRAD_SAMPLES` noisy copies; "integrated_gradients": |integrated gradients| from a black image in
     `IG_STEPS` steps; both summed over channels. "occlusion": the drop in the class probability when a patch of a
@@ -66,8 +66,8 @@ def input_attribution(model: nn.Module, images: torch.Tensor, method: str, class
                 target=classes, abs=True)
         elif method == "integrated_gradients":
             black = x.flatten(2).amin(2).view(*x.shape[:2], *[1] * (x.ndim - 2)).expand_as(x).contiguous()
-            attributions = IntegratedGradients(log_probabilities).attribute(x, baselines=black, target=classes, n_steps=IG_STEPS,
-                                                                internal_batch_size=len(x))
+            attributions = IntegratedGradients(log_probabilities).attribute(
+                x, baselines=black, target=classes, n_steps=IG_STEPS, internal_batch_size=len(x))
         else:
             raise ValueError(f"{method!r} is not an input attribution method")
     return scale_each(attributions.detach().abs().sum(1))
