@@ -15,8 +15,11 @@ from medtl.data.case_table import CaseTable
 from medtl.engine.datasets import CaseCache, case_items
 from medtl.engine.run_folder import RunFolder
 from medtl.engine.setup import Pipelines, case_cache, load_fold_model
-from medtl.explain import AUTO, METHODS, choose_saliency, explain_cases, write_explain_summary
+from medtl.explain import choose_saliency, explain_cases, write_explain_summary
+from medtl.explain.auto import check_method
+from medtl.explain.maps import Models, as_models
 from medtl.io import read_image
+from medtl.io.image import ImageData
 
 ALL = "all"
 # Cases explained per call: bounds the memory of a backward pass (and of the randomisation check's second one).
@@ -38,19 +41,9 @@ def top_cases(oof: pd.DataFrame, target: str, n: int | str | None) -> list[str]:
     return list(ranked.head(n))
 
 
-def check_method(method: str) -> None:
-    """A clear error for an `explain.method` medtl does not have.
-
-    Example:
-        >>> check_method("auto")
-    """
-    if method != AUTO and method not in METHODS:
-        raise ValueError(f"explain.method must be a str among {sorted({AUTO, *METHODS})}. Got {method!r} instead.")
-
-
-def explain_in_batches(model: Any, batch: torch.Tensor, images: list, case_ids: list[str], masks: list,
-                       out_dir: Path, method: str, target_layer: str | None, class_idx: int
-                       ) -> tuple[list[dict[str, Any]], str]:
+def explain_in_batches(model: Models, batch: torch.Tensor, images: list[ImageData], case_ids: list[str],
+                       masks: list[np.ndarray | None], out_dir: Path, method: str, target_layer: str | None,
+                       class_idx: int) -> tuple[list[dict[str, Any]], str]:
     """`explain_cases` over `batch` in slices of `BATCH_2D` images or `BATCH_3D` volumes, with the method and layer
     `choose_saliency` resolves for `model` (one model or a list of fold models); returns the parts and how the
     method was chosen.
@@ -58,7 +51,7 @@ def explain_in_batches(model: Any, batch: torch.Tensor, images: list, case_ids: 
     Example:
         >>> parts, by = explain_in_batches(model, x, images, ids, masks, out, "auto", "auto", 1)  # doctest: +SKIP
     """
-    first = model[0] if isinstance(model, (list, tuple)) else model
+    first = as_models(model)[0]
     choice = choose_saliency(method, target_layer, first, tuple(batch.shape[2:]))
     size = BATCH_2D if batch.ndim == 4 else BATCH_3D
     parts = [explain_cases(model, batch[i : i + size], images[i : i + size], case_ids[i : i + size],

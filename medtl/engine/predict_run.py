@@ -18,7 +18,7 @@ from medtl.data.case_table import CaseTable
 from medtl.data.layout_unlabelled import scan_new_data
 from medtl.engine.cv import say
 from medtl.engine.datasets import case_items
-from medtl.engine.explain_run import check_method, explain_in_batches, top_cases
+from medtl.engine.explain_run import explain_in_batches, top_cases
 from medtl.engine.loop import predict_proba
 from medtl.engine.predictions import prediction_frame
 from medtl.engine.probe import head_inputs
@@ -29,6 +29,7 @@ from medtl.engine.trained_model import TrainedModel, load_trained_model
 from medtl.evaluate import aggregate, auc_inputs
 from medtl.evaluate.summary import auc_with_cis, without_nan
 from medtl.explain import file_stem, write_explain_summary
+from medtl.explain.auto import check_method
 from medtl.io import read_image
 from medtl.report import CohortSummary, write_predictions_report
 

@@ -38,6 +38,16 @@ class SaliencyChoice:
         return asdict(self)
 
 
+def check_method(method: str) -> None:
+    """A clear error for an `explain.method` medtl does not have.
+
+    Example:
+        >>> check_method("auto")
+    """
+    if method != AUTO and method not in METHODS:
+        raise ValueError(f"explain.method must be a str among {sorted({AUTO, *METHODS})}. Got {method!r} instead.")
+
+
 def backbone_family(model: nn.Module) -> str:
     """"transformer" for timm vision transformers (a `patch_embed` module), "cnn" otherwise.
 
@@ -63,8 +73,7 @@ def choose_saliency(method: str | None, target_layer: str | None, model: nn.Modu
         'gradient'
     """
     method = method or AUTO
-    if method != AUTO and method not in METHODS:
-        raise ValueError(f"explain.method must be a str among {sorted({AUTO, *METHODS})}. Got {method!r} instead.")
+    check_method(method)
     dims, side = len(input_shape), min(input_shape)
     family = backbone_family(model) if (backbone_family(model), dims) in MEASURED else "cnn"
     table = MEASURED[(family, dims)]
