@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: install demo test bench bench-gpu bench-scale clean
+.PHONY: install demo test bench bench-gpu bench-scale bench-saliency clean
 
 $(STAMP): pyproject.toml constraints.txt
 	$(PYTHON) -m venv $(VENV)
@@ -27,6 +27,9 @@ bench-gpu: $(STAMP)
 
 bench-scale: $(STAMP)
 	$(BIN)/python -m benchmarks.scale
+
+bench-saliency: $(STAMP)
+	$(BIN)/python -m benchmarks.saliency
 
 clean:
 	rm -rf $(VENV) runs

@@ -22,7 +22,8 @@ CHOICES: dict[str, tuple[str, ...]] = {
     "seg.loss": ("dice_ce", "dice"),
     "cv.aggregate": ("mean", "max", "noisy_or"),
     "cv.parallel": ("folds", "ddp"),
-    "explain.method": ("auto", "gradcam", "gradcampp", "occlusion"),
+    "explain.method": ("auto", "gradxlocal", "gradient", "gradxinput", "smoothgrad", "integrated_gradients",
+                       "occlusion", "gradcam", "gradcampp", "layercam", "hirescam"),
 }
 # The sources of `model.weights` (before the colon) and the libraries backbones come from, for `medtl weights list`.
 WEIGHT_SOURCES = ("none", "imagenet", "medicalnet", "txv", "hf", "file", "medtl")

@@ -130,10 +130,12 @@ class CVSection(_Section):
 
 class ExplainSection(_Section):
     method: _choice("explain.method") = Field(
-        "gradcam", description="saliency method; auto picks the one measured best for the backbone")
-    cases: int = Field(6, ge=0, description="how many cases get saliency maps (highest-probability positives first)")
+        "auto", description="saliency method; auto: measured best per backbone family and input size "
+                            "(benchmarks/SALIENCY.md)")
+    cases: Optional[int] = Field(
+        None, ge=0, description="null: every case gets a saliency map; or how many (highest-probability first)")
     target_layer: Optional[Text] = Field(
-        None, description="module whose activations are explained; null or auto: the backbone's own")
+        "auto", description="layer a CAM method explains: auto (measured, else the backbone's own) or a module name")
 
 
 class PretrainSection(_Section):

@@ -102,7 +102,7 @@ def test_schema_choices_cover_what_the_engine_accepts():
     from medtl.engine.training.recipe.settings import IMBALANCE
     from medtl.engine.training.recipe.strategy import STRATEGIES
     from medtl.evaluate.aggregate import HOW
-    from medtl.explain.cam import METHODS
+    from medtl.explain.maps import METHODS
     from medtl.engine.tasks.registry import TASKS
 
     engine = {"data.layout": LAYOUTS, "data.cache": CACHE_MODES, "train.optimizer": OPTIMIZERS,

@@ -4,7 +4,7 @@ import torch
 import torch.nn as nn
 
 from medtl.explain import saliency
-from medtl.explain.cam import predicted_class
+from medtl.explain.maps import predicted_class
 from medtl.explain.faithfulness import randomization_check
 
 

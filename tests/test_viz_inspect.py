@@ -105,7 +105,7 @@ def test_show_case_draws_the_image_the_heatmap_at_the_given_opacity_and_the_lesi
     assert len(ax.images) == 2 and ax.images[1].get_alpha() == 0.7
     np.testing.assert_array_equal(ax.images[0].get_array(), result.image.array)
     np.testing.assert_array_equal(ax.images[1].get_array(), result.heatmap)
-    assert nodule in ax.get_title() and "gradcam: p(nodule) =" in ax.get_title()
+    assert nodule in ax.get_title() and "gradient: p(nodule) =" in ax.get_title()  # the measured default
     assert len(ax.collections) == 1  # the lesion outline
     assert len(show_case(run, normal).collections) == 0  # an empty mask draws no outline
 
@@ -148,10 +148,11 @@ def test_show_case_draws_a_volumes_axial_slice_and_says_when_its_map_is_flat(run
     case = run.top_cases(1)[0]
     flat = volume_saliency(case, (0, 0, 0))
     flat.heatmap[:] = 0.0
-    volumes = dataclasses.replace(run, heatmaps={(case, "gradcam"): flat})
+    volumes = dataclasses.replace(run, heatmaps={(case, "auto"): flat})
     ax = show_case(volumes, case, slice_index=2)
     np.testing.assert_array_equal(ax.images[0].get_array(), flat.image.array[:, :, 2].T[::-1, ::-1])
-    assert ", z=2" in ax.get_title() and "map is zero everywhere" in ax.get_title()
+    assert len(ax.images) == 1  # the flat map is not drawn
+    assert ", z=2" in ax.get_title() and "not shown: empty map" in ax.get_title()
 
 
 def test_browse_hides_the_slice_slider_for_2d_and_computes_the_chosen_method(run):
@@ -159,9 +160,9 @@ def test_browse_hides_the_slice_slider_for_2d_and_computes_the_chosen_method(run
     (case, method), (opacity, axial) = ui.children[0].children, ui.children[1].children
     assert list(case.options) == run.top_cases()
     assert axial.layout.display == "none"
-    method.value = "gradcampp"
+    method.value = "gradcam"
     case.value = case.options[-1]
-    assert (case.options[-1], "gradcampp") in run.heatmaps
+    assert (case.options[-1], "gradcam") in run.heatmaps
 
 
 def test_browse_moves_the_slice_slider_to_each_volumes_peak(run):

@@ -8,7 +8,7 @@ import torch
 import torch.nn as nn
 from scipy.stats import spearmanr
 
-from medtl.explain.cam import ClassIndex, Models, as_models, predicted_class, saliency
+from medtl.explain.maps import ClassIndex, Models, as_models, predicted_class, saliency
 
 
 def pointing_game(heatmap: np.ndarray, mask: np.ndarray) -> bool:
@@ -43,7 +43,7 @@ def energy_in_mask(heatmap: np.ndarray, mask: np.ndarray) -> float:
 def randomization_check(
     model: Models,
     images: torch.Tensor,
-    target_layer: str,
+    target_layer: str | None,
     method: str = "gradcam",
     layers_to_reset: int = 2,
     class_idx: ClassIndex = None,
@@ -51,13 +51,8 @@ def randomization_check(
 ) -> float:
     """Mean Spearman rank correlation between the model's maps and those of a copy with its top layers re-initialised.
 
-    The model randomisation test of Adebayo et al. 2018 ("Sanity checks for saliency maps"): the last
-    `layers_to_reset` top-level children that hold parameters (for a torchvision ResNet: `fc` and `layer4`) are
-    re-initialised in a copy. A correlation near 1 means the map barely depends on the learned weights, so it
-    does not explain the model; a low one is what a faithful map shows. Both maps explain the same class: the
-    trained model's prediction unless `class_idx` is given. `trained_maps` reuses maps already computed with
-    those classes. A flat map against a structured one counts as 0; NaN when every pair is flat. For an
-    ensemble, every model is reset the same way and the ensembles' maps are compared.
+    The model randomisation test of Adebayo et al. 2018 ("Sanity checks for saliency maps"): see
+    `randomization_correlations`, whose finite values this averages (NaN when there are none).
 
     Example:
         >>> net = torch.nn.Sequential(torch.nn.Conv2d(1, 4, 3), torch.nn.ReLU(), torch.nn.AdaptiveAvgPool2d(1),
@@ -65,14 +60,43 @@ def randomization_check(
         >>> -1.0 <= randomization_check(net, torch.rand(2, 1, 16, 16), "1") <= 1.0
         True
     """
+    correlations = randomization_correlations(model, images, target_layer, method, layers_to_reset, class_idx,
+                                              trained_maps)
+    finite = correlations[np.isfinite(correlations)]
+    return float(finite.mean()) if finite.size else float("nan")
+
+
+def randomization_correlations(
+    model: Models,
+    images: torch.Tensor,
+    target_layer: str | None,
+    method: str = "gradcam",
+    layers_to_reset: int = 2,
+    class_idx: ClassIndex = None,
+    trained_maps: torch.Tensor | None = None,
+) -> np.ndarray:
+    """Per image, the Spearman rank correlation between its map and the map of a copy of the model whose top
+    layers are re-initialised.
+
+    The last `layers_to_reset` top-level children that hold parameters (for a torchvision ResNet: `fc` and
+    `layer4`) are re-initialised in a copy. A correlation near 1 means the map barely depends on the learned
+    weights, so it does not explain the model; a low one is what a faithful map shows. Both maps explain the same
+    class: the trained model's prediction unless `class_idx` is given. `trained_maps` reuses maps already computed
+    with those classes. A flat map against a structured one counts as 0; NaN when both are flat. For an ensemble,
+    every model is reset the same way and the ensembles' maps are compared.
+
+    Example:
+        >>> net = torch.nn.Sequential(torch.nn.Conv2d(1, 4, 3), torch.nn.ReLU(), torch.nn.AdaptiveAvgPool2d(1),
+        ...                           torch.nn.Flatten(), torch.nn.Linear(4, 2))
+        >>> randomization_correlations(net, torch.rand(3, 1, 16, 16), "1").shape
+        (3,)
+    """
     classes = predicted_class(model, images) if class_idx is None else class_idx
     if trained_maps is None:
         trained_maps = saliency(model, images, target_layer, method, classes)
     reset = [_with_top_layers_reset(member, layers_to_reset) for member in as_models(model)]
     reset_maps = saliency(reset, images, target_layer, method, classes)
-    correlations = [_spearman(a, b) for a, b in zip(trained_maps.cpu().numpy(), reset_maps.cpu().numpy())]
-    finite = [c for c in correlations if np.isfinite(c)]
-    return float(np.mean(finite)) if finite else float("nan")
+    return np.array([_spearman(a, b) for a, b in zip(trained_maps.cpu().numpy(), reset_maps.cpu().numpy())])
 
 
 def _with_top_layers_reset(model: nn.Module, layers_to_reset: int) -> nn.Module:

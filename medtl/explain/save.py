@@ -11,9 +11,10 @@ import nibabel as nib
 import numpy as np
 import torch
 
-from medtl.explain.cam import ClassIndex, Models, predicted_class, saliency
-from medtl.explain.faithfulness import energy_in_mask, pointing_game, randomization_check
+from medtl.explain.degenerate import degenerate_reason, reason_kind
+from medtl.explain.faithfulness import energy_in_mask, pointing_game, randomization_correlations
 from medtl.explain.geometry import resize_to_image, to_source_geometry
+from medtl.explain.maps import ClassIndex, Models, predicted_class, saliency
 from medtl.explain.overlay import overlay_png
 from medtl.io.image import ImageData
 
@@ -56,8 +57,10 @@ def save_heatmap(
     return out_path
 
 
-def save_overlay(heatmap: np.ndarray | torch.Tensor, image: ImageData, out_path: str | Path) -> Path:
-    """Save a PNG of the heatmap over the image (a three-plane montage for volumes).
+def save_overlay(heatmap: np.ndarray | torch.Tensor, image: ImageData, out_path: str | Path,
+                 flag: str | None = None) -> Path:
+    """Save a PNG of the heatmap over the image (a three-plane montage for volumes); a flagged map (`flag`: why
+    it is no evidence) is not drawn, the image is captioned with the reason instead.
 
     Example:
         >>> img = ImageData(np.random.rand(16, 16).astype(np.float32), np.eye(4), (1.0, 1.0))
@@ -66,7 +69,7 @@ def save_overlay(heatmap: np.ndarray | torch.Tensor, image: ImageData, out_path:
     """
     out_path = Path(out_path)
     out_path.parent.mkdir(parents=True, exist_ok=True)
-    out_path.write_bytes(overlay_png(image.array, resize_to_image(heatmap, image), image.spacing))
+    out_path.write_bytes(overlay_png(image.array, resize_to_image(heatmap, image), image.spacing, flag))
     return out_path
 
 
@@ -77,7 +80,7 @@ def explain_cases(
     case_ids: Sequence[str],
     masks: Sequence[np.ndarray | None] | None,
     out_dir: str | Path,
-    target_layer: str,
+    target_layer: str | None,
     method: str = "gradcam",
     class_idx: ClassIndex = None,
     layers_to_reset: int = 2,
@@ -86,8 +89,10 @@ def explain_cases(
 
     `batch_images` is the model input (B, C, *spatial) made from `image_data_list` by the transform pipeline.
     `masks` (optional, one per case, None where absent) are lesion masks on the grid of each `ImageData.array`.
-    The result holds, per case, pointing-game hits and their chance rate (mask area share) and the heatmap
-    energy inside the mask, and for the batch the randomisation-test correlation (see `randomization_check`).
+    The result holds, per case, pointing-game hits and their chance rate (mask area share), the heatmap energy
+    inside the mask, the randomisation-test correlation (see `randomization_correlations`) and `degenerate`: why
+    the map is no evidence (`medtl.explain.degenerate`), or None. A flagged map's overlay shows the image alone,
+    captioned with the reason; its NIfTI is written as computed.
     Batches explained by different models (one per CV fold) are merged by `write_explain_summary`; a sequence
     of models explains their ensemble (see `medtl.explain.cam.saliency`).
 
@@ -106,25 +111,34 @@ def explain_cases(
         raise ValueError(f"case ids {list(case_ids)} are not unique as file names")
     classes = predicted_class(model, batch_images) if class_idx is None else class_idx
     maps = saliency(model, batch_images, target_layer, method, classes)
+    correlations = randomization_correlations(model, batch_images, target_layer, method, layers_to_reset, classes,
+                                              maps)
     cases = []
-    for heatmap, image, case_id, mask, (png, nifti) in zip(maps.cpu().numpy(), image_data_list, case_ids, masks, files):
+    for heatmap, x, r, image, case_id, mask, (png, nifti) in zip(
+            maps.cpu(), batch_images.cpu(), correlations, image_data_list, case_ids, masks, files):
+        r = float(r) if np.isfinite(r) else None
+        flag = degenerate_reason(heatmap, x, r)
         on_image = resize_to_image(heatmap, image)
         save_heatmap(on_image, image, nifti)
-        save_overlay(on_image, image, png)
-        cases.append({"case_id": str(case_id), **_lesion_scores(on_image, mask)})
-    correlation = randomization_check(model, batch_images, target_layer, method, layers_to_reset, classes, maps)
+        save_overlay(on_image, image, png, flag)
+        cases.append({"case_id": str(case_id), **_lesion_scores(on_image, mask), "randomization_spearman": r,
+                      "degenerate": flag})
+    finite = correlations[np.isfinite(correlations)]
     return {"method": method, "target_layer": target_layer, "layers_reset": layers_to_reset, "cases": cases,
-            "randomization_spearman": correlation if np.isfinite(correlation) else None}
+            "randomization_spearman": float(finite.mean()) if finite.size else None}
 
 
-def write_explain_summary(parts: Sequence[dict[str, Any]], out_dir: str | Path) -> dict[str, Any]:
+def write_explain_summary(parts: Sequence[dict[str, Any]], out_dir: str | Path,
+                          chosen_by: str | None = None) -> dict[str, Any]:
     """Merge the results of `explain_cases` calls into `out_dir/summary.json` and return it: pointing-game
-    hit rate and its chance rate, mean energy in the lesion (cases with masks), and the randomisation
-    correlation averaged over batches, weighted by their number of cases.
+    hit rate and its chance rate, mean energy in the lesion and its chance value (cases with masks), the
+    randomisation correlation averaged over batches, weighted by their number of cases, the number of flagged
+    (degenerate) maps with their reasons, and `chosen_by`: how the method and layer were chosen.
 
     Example:
         >>> part = {"method": "gradcam", "target_layer": "layer4", "layers_reset": 2, "randomization_spearman": 0.2,
-        ...         "cases": [{"case_id": "a", "pointing_hit": True, "energy_in_mask": 0.5, "mask_fraction": 0.1}]}
+        ...         "cases": [{"case_id": "a", "pointing_hit": True, "energy_in_mask": 0.5, "mask_fraction": 0.1,
+        ...                    "degenerate": None}]}
         >>> write_explain_summary([part], tmp)["pointing_game_hit_rate"]  # doctest: +SKIP
         1.0
     """
@@ -133,14 +147,19 @@ def write_explain_summary(parts: Sequence[dict[str, Any]], out_dir: str | Path) 
     cases = [c for p in parts for c in p["cases"]]
     with_mask = [c for c in cases if c["pointing_hit"] is not None]
     rand = [(p["randomization_spearman"], len(p["cases"])) for p in parts if p["randomization_spearman"] is not None]
+    flagged = [reason_kind(c["degenerate"]) for c in cases if c.get("degenerate")]
     summary = {
         "method": parts[0]["method"],
         "target_layer": parts[0]["target_layer"],
+        "chosen_by": chosen_by,
         "n_cases": len(cases),
+        "n_degenerate": len(flagged),
+        "degenerate_reasons": {kind: flagged.count(kind) for kind in sorted(set(flagged))},
         "n_with_mask": len(with_mask),
         "pointing_game_hit_rate": _mean([c["pointing_hit"] for c in with_mask]),
         "pointing_game_chance": _mean([c["mask_fraction"] for c in with_mask]),
         "mean_energy_in_mask": _mean([c["energy_in_mask"] for c in with_mask]),
+        "energy_in_mask_chance": _mean([c["mask_fraction"] for c in with_mask]),
         "randomization_spearman": float(np.average([r for r, _ in rand], weights=[n for _, n in rand])) if rand else None,
         "layers_reset": parts[0]["layers_reset"],
         "cases": cases,

@@ -21,7 +21,7 @@ from medtl.report.pseudonymize import pseudonymize_ids
 ID_DTYPES = {"case_id": str, "patient_id": str, "label": str}
 STYLE = """body{font-family:system-ui,sans-serif;margin:2em;max-width:70em}table{border-collapse:collapse}
 th,td{border:1px solid #ccc;padding:.3em .6em;text-align:left}th{cursor:pointer;background:#f3f3f3}
-figure{display:inline-block;margin:.5em}img{max-width:100%}.case{margin:1.5em 0}"""
+figure{display:inline-block;margin:.5em}img{max-width:100%}.case{margin:1.5em 0}.flag{color:#a40000}"""
 SORT_SCRIPT = """document.querySelectorAll("th").forEach(th => th.addEventListener("click", () => {
   const body = th.closest("table").tBodies[0], up = th.dataset.order !== "up", i = th.cellIndex;
   const key = row => { const t = row.cells[i].textContent, n = Number(t); return t !== "" && !isNaN(n) ? n : t; };
@@ -106,6 +106,10 @@ def write_predictions_report(pred: pd.DataFrame, cohort: CohortSummary, folder: 
     probability = probability_column(pred, cohort.positive)
     positive = probability[len("p_"):]
     pred["overlay"] = [_overlay_uri(folder, case_id) for case_id in pred["case_id"]]
+    explain_summary = folder / "explain" / "summary.json"
+    saliency = _read_json(explain_summary) if explain_summary.exists() else None
+    flags = {c["case_id"]: c.get("degenerate") for c in (saliency or {}).get("cases", [])}
+    pred["saliency_flag"] = [flags.get(case_id) for case_id in pred["case_id"]]
     if pseudonymize_key is not None:
         pred = pseudonymize_ids(pred, pseudonymize_key)
     pages = {pid: f"{file_stem(pid)}.html" for pid in pred["patient_id"].unique()}
@@ -117,8 +121,6 @@ def write_predictions_report(pred: pd.DataFrame, cohort: CohortSummary, folder: 
     for row in patients.to_dict("records"):
         images = pred[pred["patient_id"] == row["patient_id"]]
         (reports / pages[row["patient_id"]]).write_text(_patient_page(row, images, probability), encoding="utf-8")
-    explain_summary = folder / "explain" / "summary.json"
-    saliency = _read_json(explain_summary) if explain_summary.exists() else None
     index = reports / "index.html"
     index.write_text(_index_page(cohort, patients, pages, positive, saliency, note), encoding="utf-8")
     return index
@@ -174,12 +176,18 @@ def _figures(patients: pd.DataFrame, positive: str) -> str:
 def _saliency_section(saliency: dict[str, Any] | None) -> str:
     if saliency is None:
         return ""
+    reasons = "; ".join(f"{kind}: {n}" for kind, n in (saliency.get("degenerate_reasons") or {}).items())
     facts = [
         ("method", saliency.get("method")),
+        ("layer explained", saliency.get("target_layer")),
+        ("chosen by", saliency.get("chosen_by")),
         ("cases explained", saliency.get("n_cases")),
+        ("maps flagged as no evidence (not drawn)", f"{saliency.get('n_degenerate', 0)}"
+                                                   + (f" ({reasons})" if reasons else "")),
         ("pointing game hit rate (cases with a lesion mask)", saliency.get("pointing_game_hit_rate")),
         ("pointing game chance rate (mask area share)", saliency.get("pointing_game_chance")),
         ("mean share of saliency inside the lesion", saliency.get("mean_energy_in_mask")),
+        ("the same for a uniform map (chance)", saliency.get("energy_in_mask_chance")),
         ("rank correlation with a model whose top layers are re-initialised (low is good)",
          saliency.get("randomization_spearman")),
     ]
@@ -202,6 +210,9 @@ def _case_block(case: dict[str, Any], probability: str) -> str:
     label = f", label {escape(_text(case['label']))}" if "label" in case else ""
     overlay = case["overlay"]
     picture = f"<img src='{overlay}' alt='saliency overlay'>" if isinstance(overlay, str) else "<p>No saliency map.</p>"
+    flag = case.get("saliency_flag")
+    if isinstance(flag, str) and flag:
+        picture = f"<p class='flag'>Saliency map not shown: {escape(flag)}.</p>{picture}"
     return (f"<div class='case'><h3>{escape(case['case_id'])}</h3><p>probability {case[probability]:.3f}{label}</p>"
             f"{picture}</div>")
 

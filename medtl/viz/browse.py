@@ -14,7 +14,7 @@ from medtl.viz.figures import show_case
 from medtl.viz.run import Run
 
 
-def browse(run: Run, methods: Sequence[str] = ("gradcam", "gradcampp")) -> widgets.VBox:
+def browse(run: Run, methods: Sequence[str] = ("auto", "gradcam", "occlusion")) -> widgets.VBox:
     """An interactive viewer of the run's cases: a case dropdown (highest probability of the target class first),
     a method toggle, an opacity slider and, for volumes, an axial slice slider that jumps to the heatmap's peak
     whenever the case or method changes. Shown when it is the last expression of a cell.

@@ -9,7 +9,7 @@ import torch
 from medtl.engine.pipeline.datasets import case_items
 from medtl.engine.training.model_files import load_fold_model
 from medtl.engine.training.setup import Pipelines
-from medtl.explain import resize_to_image, saliency
+from medtl.explain import choose_saliency, degenerate_reason, resize_to_image, saliency
 from medtl.io import read_image
 from medtl.io.image import ImageData
 from medtl.viz.run import Run
@@ -20,7 +20,9 @@ class CaseSaliency:
     """One case's heatmap for the run's target class, with its image (and lesion mask, when the case has one).
 
     `heatmap` (values in [0, 1]) and `mask` lie on the grid of `image.array`: 2D as displayed, 3D in canonical
-    RAS (x, y, z). `probability` is the out-of-fold probability of `target` from the model of `fold`.
+    RAS (x, y, z). `probability` is the out-of-fold probability of `target` from the model of `fold`. `method`
+    is the method used ("auto" resolved); `flag` says why the map is no evidence (see
+    `medtl.explain.degenerate_reason`), None when it may be shown.
 
     Example:
         >>> result = case_saliency(run, "P007_01")  # doctest: +SKIP
@@ -37,6 +39,7 @@ class CaseSaliency:
     image: ImageData
     heatmap: np.ndarray
     mask: np.ndarray | None
+    flag: str | None = None
 
     @property
     def peak_slice(self) -> int | None:
@@ -46,7 +49,7 @@ class CaseSaliency:
         return int(np.unravel_index(int(np.argmax(self.heatmap)), self.heatmap.shape)[2])
 
 
-def case_saliency(run: Run, case_id: str, method: str = "gradcam") -> CaseSaliency:
+def case_saliency(run: Run, case_id: str, method: str = "auto") -> CaseSaliency:
     """The case's heatmap from the model of the fold that held its patient out, computed on the input the run's
     own transforms make (`Pipelines.from_config(...).preprocess`, then `.eval`) and resized to the image.
 
@@ -70,15 +73,15 @@ def _compute(run: Run, case_id: str, method: str) -> CaseSaliency:
     item = case_items(case, run.classes, with_mask=False)[0]
     batch = torch.as_tensor(pipes.eval(pipes.preprocess(item))["image"])[None]
     model = load_fold_model(run.config, run.run_dir, fold, len(run.classes))
-    layer = run.config["explain.target_layer"] or model.spec.target_layer
-    heatmap = saliency(model, batch, layer, method, class_idx=run.classes.index(run.target))[0]
+    choice = choose_saliency(method, run.config["explain.target_layer"], model, tuple(batch.shape[2:]))
+    heatmap = saliency(model, batch, choice.target_layer, choice.method, class_idx=run.classes.index(run.target))[0]
     row = case.to_datalist()[0]
     image = read_image(row["image"], series_uid=row.get("series"))
     mask = read_image(row["mask"]).array > 0 if "mask" in row else None
     label = prediction.get("label")
     return CaseSaliency(
         case_id=case_id,
-        method=method,
+        method=choice.method,
         target=run.target,
         fold=fold,
         label=label if isinstance(label, str) else None,
@@ -86,4 +89,5 @@ def _compute(run: Run, case_id: str, method: str) -> CaseSaliency:
         image=image,
         heatmap=resize_to_image(heatmap, image),
         mask=mask,
+        flag=degenerate_reason(heatmap, batch[0]),
     )

@@ -11,6 +11,7 @@ from matplotlib.figure import Figure
 from sklearn.metrics import RocCurveDisplay
 
 # The run's own overlay drawing (grey window + heatmap layer), shared with the PNGs written to explain/.
+from medtl.explain.degenerate import EMPTY
 from medtl.explain.overlay import HEAT_ALPHA, PANEL_INCHES, display_window, draw_overlay, radiological
 from medtl.report import read_cohort_summary
 from medtl.viz.case_saliency import CaseSaliency, case_saliency
@@ -47,7 +48,7 @@ def display_plane(result: CaseSaliency, slice_index: int | None = None) -> Plane
 def show_case(
     run: Run,
     case_id: str,
-    method: str = "gradcam",
+    method: str = "auto",
     alpha: float = HEAT_ALPHA,
     slice_index: int | None = None,
     ax: Axes | None = None,
@@ -56,8 +57,8 @@ def show_case(
     the case has a mask; volumes show the axial slice `slice_index`, by default the one through the peak.
 
     The heatmap comes from `case_saliency`: the fold model that never saw the patient, on the run's transforms.
-    The title names the case, its label, fold, slice, method and probability, and says when the map is zero
-    everywhere (as Grad-CAM is on a target layer whose output is a single pixel).
+    The title names the case, its label, fold, slice, method and probability; a map that is no evidence (zero
+    everywhere, peaking on the border or on padding: `CaseSaliency.flag`) is not drawn and the title says why.
 
     Example:
         >>> show_case(run, run.top_cases(1)[0], method="gradcampp", alpha=0.5)  # doctest: +SKIP
@@ -67,7 +68,8 @@ def show_case(
     image, heatmap, mask, aspect = display_plane(result, slice_index)
     if ax is None:
         ax = plt.subplots(figsize=(PANEL_INCHES, PANEL_INCHES))[1]
-    draw_overlay(ax, image, heatmap, aspect, display_window(result.image.array), _title(result, slice_index), alpha)
+    draw_overlay(ax, image, None if _flag(result) else heatmap, aspect, display_window(result.image.array),
+                 _title(result, slice_index), alpha)
     if mask is not None and mask.any():
         ax.contour(mask, levels=[0.5], colors=MASK_COLOUR, linewidths=0.8)
     return ax
@@ -76,7 +78,7 @@ def show_case(
 def compare_methods(
     run: Run,
     case_id: str,
-    methods: Sequence[str] = ("gradcam", "gradcampp"),
+    methods: Sequence[str] = ("auto", "gradcam"),
     alpha: float = HEAT_ALPHA,
     slice_index: int | None = None,
 ) -> Figure:
@@ -134,6 +136,10 @@ def _title(result: CaseSaliency, slice_index: int | None) -> str:
     if result.peak_slice is not None:
         where = f", z={result.peak_slice if slice_index is None else int(slice_index)}"
     label = f" ({result.label})" if result.label else ""
-    flat = "" if result.heatmap.any() else ", map is zero everywhere"
+    flag = f"\nnot shown: {_flag(result)}" if _flag(result) else ""
     return (f"{result.case_id}{label}, fold {result.fold}{where}\n"
-            f"{result.method}: p({result.target}) = {result.probability:.2f}{flat}")
+            f"{result.method}: p({result.target}) = {result.probability:.2f}{flag}")
+
+
+def _flag(result: CaseSaliency) -> str | None:
+    return result.flag or (None if result.heatmap.any() else EMPTY)

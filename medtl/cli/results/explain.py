@@ -1,4 +1,4 @@
-"""`medtl explain RUN [--cases ID ...] [--method gradcam|gradcampp|occlusion]`: saliency for a finished run."""
+"""`medtl explain RUN [--cases ID ...] [--method M]`: saliency for cases of a finished run."""
 from __future__ import annotations
 
 import argparse
@@ -20,5 +20,6 @@ def run(args: argparse.Namespace) -> int:
     summary = explain_run(args.run, args.cases, args.method, progress=args.progress)
     hits = summary["pointing_game_hit_rate"]
     print(f"explained {summary['n_cases']} case(s) with {summary['method']} into {args.run}/explain/"
-          + ("" if hits is None else f"; pointing game {hits:.2f} (chance {summary['pointing_game_chance']:.3f})"))
+          + ("" if hits is None else f"; pointing game {hits:.2f} (chance {summary['pointing_game_chance']:.3f})")
+          + f"; {summary['n_degenerate']} map(s) flagged as no evidence")
     return 0

@@ -18,7 +18,7 @@ from medtl.data.case_table import CaseTable
 from medtl.data.layouts.layout_unlabelled import scan_new_data
 from medtl.engine.workflows.console import say
 from medtl.engine.pipeline.datasets import case_items
-from medtl.engine.workflows.explain_run import top_cases
+from medtl.engine.workflows.explain_run import explain_in_batches, top_cases
 from medtl.engine.training.loop import predict_proba
 from medtl.engine.tasks.predictions import prediction_frame
 from medtl.engine.training.probe import head_inputs
@@ -27,7 +27,8 @@ from medtl.engine.training.setup import Pipelines, case_cache
 from medtl.engine.workflows.trained_model import TrainedModel, load_trained_model
 from medtl.evaluate import aggregate, auc_inputs
 from medtl.evaluate.summary import auc_with_cis, without_nan
-from medtl.explain import METHODS, explain_cases, file_stem, write_explain_summary
+from medtl.explain import file_stem, write_explain_summary
+from medtl.explain.auto import check_method
 from medtl.io import read_image
 from medtl.report import CohortSummary, write_predictions_report
 from medtl.run_folder import RunFolder
@@ -193,17 +194,16 @@ def explain_new_cases(models: Sequence[nn.Module], trained: TrainedModel, table:
     batch = torch.stack([torch.as_tensor(inputs[r]["image"]) for r in rows]).to(device)
     images = [read_image(case["image"], series_uid=case.get("series")) for case in cases]
     masks = [read_image(case["mask"]).array > 0 if "mask" in case else None for case in cases]
-    part = explain_cases(models, batch, images, list(case_ids), masks, folder,
-                         trained.cfg["explain.target_layer"] or models[0].spec.target_layer, method,
-                         class_idx=trained.classes.index(trained.target))
-    return write_explain_summary([part], folder)
+    parts, chosen_by = explain_in_batches(list(models), batch, images, list(case_ids), masks, folder, method,
+                                          trained.cfg["explain.target_layer"], trained.classes.index(trained.target))
+    return write_explain_summary(parts, folder, chosen_by)
 
 
 def _check_options(cases: int, method: str, threshold: float | None) -> None:
-    if not isinstance(cases, int) or cases < 0:
-        raise ValueError(f"cases must be a whole number of cases to explain, 0 or more. Got {cases!r} instead.")
-    if method not in METHODS:
-        raise ValueError(f"method must be a str among {set(METHODS)}. Got {method!r} instead.")
+    if cases not in (None, "all") and (isinstance(cases, bool) or not isinstance(cases, int) or cases < 0):
+        raise ValueError(f"cases must be a whole number of cases to explain, 0 or more, or None (all). "
+                         f"Got {cases!r} instead.")
+    check_method(method)
     if threshold is not None and not 0.0 <= threshold <= 1.0:
         raise ValueError(f"threshold must be a probability in [0, 1]. Got {threshold!r} instead.")
 

@@ -1,0 +1,95 @@
+"""`explain.method: auto` and `explain.target_layer: auto`: the saliency method and layer measured to point at
+lesions best, per backbone family and input size, within the cost limit (benchmarks/SALIENCY.md)."""
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+from typing import Any
+
+import torch.nn as nn
+
+from medtl.explain.maps import CAM_METHODS, METHODS
+
+AUTO = "auto"
+# (backbone family, spatial dims) -> {input side: (method, layer)}, from `make bench-saliency`
+# (benchmarks/SALIENCY.md): the best pointing game among methods costing at most 5x an inference pass in 2D and
+# 10x in 3D, on the cohort the choice was made on; the second cohort's numbers are in the same table. The 3D
+# model of the benchmark did not learn its task within the benchmark's budget, so 3D takes the 2D choice at 64^2, whose
+# measured cost at 96^3 (4.2x) is within the 3D limit; nor did the model at 224^2, which takes the nearest (128^2).
+MEASURED: dict[tuple[str, int], dict[int, tuple[str, str | None]]] = {
+    ("cnn", 2): {64: ("gradient", None), 128: ("gradxlocal", None)},
+    ("cnn", 3): {96: ("gradient", None)},
+}
+
+
+@dataclass(frozen=True)
+class SaliencyChoice:
+    """The method and layer a run explains with, and how they were chosen.
+
+    Example:
+        >>> SaliencyChoice("gradxinput", None, "auto").as_dict()["method"]
+        'gradxinput'
+    """
+
+    method: str
+    target_layer: str | None
+    chosen_by: str
+
+    def as_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+def check_method(method: str) -> None:
+    """A clear error for an `explain.method` medtl does not have.
+
+    Example:
+        >>> check_method("auto")
+    """
+    if method != AUTO and method not in METHODS:
+        raise ValueError(f"explain.method must be a str among {sorted({AUTO, *METHODS})}. Got {method!r} instead.")
+
+
+def backbone_family(model: nn.Module) -> str:
+    """"transformer" for timm vision transformers (a `patch_embed` module), "cnn" otherwise.
+
+    Example:
+        >>> backbone_family(nn.Conv2d(1, 1, 1))
+        'cnn'
+    """
+    return "transformer" if hasattr(model, "patch_embed") else "cnn"
+
+
+def choose_saliency(method: str | None, target_layer: str | None, model: nn.Module,
+                    input_shape: tuple[int, ...]) -> SaliencyChoice:
+    """Resolve `explain.method` / `explain.target_layer` ("auto", None or a name) for `model` at `input_shape`
+    (the spatial size of its input).
+
+    "auto" methods come from `MEASURED` (the nearest measured input side of the backbone family; families not
+    measured use the CNN's); a CAM method
+    with an "auto" or empty layer explains the layer measured best for it, else the backbone spec's
+    `target_layer`; input methods explain no layer.
+
+    Example:
+        >>> choose_saliency("auto", "auto", nn.Conv2d(1, 1, 1), (64, 64)).method
+        'gradient'
+    """
+    method = method or AUTO
+    check_method(method)
+    dims, side = len(input_shape), min(input_shape)
+    family = backbone_family(model) if (backbone_family(model), dims) in MEASURED else "cnn"
+    table = MEASURED[(family, dims)]
+    nearest = min(table, key=lambda measured: abs(measured - side))
+    measured_method, measured_layer = table[nearest]
+    by = [f"auto: best measured on {family} {dims}D at {nearest}^{dims} (benchmarks/SALIENCY.md)"
+          if method == AUTO else "explain.method"]
+    method = measured_method if method == AUTO else method
+    if method not in CAM_METHODS:
+        return SaliencyChoice(method, None, by[0])
+    if target_layer and target_layer != AUTO:
+        return SaliencyChoice(method, target_layer, f"{by[0]}; layer from explain.target_layer")
+    if measured_method == method and measured_layer:
+        return SaliencyChoice(method, measured_layer, f"{by[0]}; layer measured")
+    spec = getattr(model, "spec", None)
+    layer = getattr(spec, "target_layer", None)
+    if not layer:
+        raise ValueError(f"explain.method {method!r} needs explain.target_layer: {type(model).__name__} names none")
+    return SaliencyChoice(method, layer, f"{by[0]}; layer from the backbone spec")
