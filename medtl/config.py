@@ -63,7 +63,7 @@ class ExperimentConfig:
         >>> ExperimentConfig.from_dict({"explain": {"method": "gradcamm"}})
         Traceback (most recent call last):
         ...
-        medtl.errors.ConfigError: <dict>: explain.method must be one of {'auto', 'gradcam', 'gradcampp', 'occlusion'}. Got 'gradcamm' instead.
+        medtl.errors.ConfigError: <dict>: explain.method must be one of {'auto', ...}. Got 'gradcamm' instead.
     """
 
     def __init__(self, data: dict[str, Any], source: str = "<dict>"):
@@ -198,7 +198,7 @@ def validate(data: dict[str, Any], source: str) -> dict[str, Any]:
 
     Example:
         >>> validate({"cv": {"folds": 3}}, "<dict>")["cv"]
-        {'folds': 3, 'aggregate': 'mean'}
+        {'folds': 3, 'aggregate': 'mean', 'parallel': 'folds'}
     """
     try:
         return ExperimentSchema.model_validate(data).model_dump()

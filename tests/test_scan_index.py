@@ -32,17 +32,17 @@ HOUR_AGO = time.time() - 3600
 def reads(monkeypatch: pytest.MonkeyPatch) -> Counter:
     """Counts DICOM header reads and file hashes by file name (the scan runs in this process: few files)."""
     counts: Counter = Counter()
-    dcmread, sha1 = medtl.io.dicom.dicom_tags.pydicom.dcmread, medtl.data.case_rows.file_sha1
+    read_header, sha1 = medtl.io.file_inspection.read_image_header, medtl.data.case_rows.file_sha1
 
-    def counted_dcmread(path, *args, **kwargs):
+    def counted_read(path, *args, **kwargs):
         counts[f"read {Path(path).name}"] += 1
-        return dcmread(path, *args, **kwargs)
+        return read_header(path, *args, **kwargs)
 
     def counted_sha1(path):
         counts[f"hash {Path(path).name}"] += 1
         return sha1(path)
 
-    monkeypatch.setattr(medtl.io.dicom.dicom_tags.pydicom, "dcmread", counted_dcmread)
+    monkeypatch.setattr(medtl.io.file_inspection, "read_image_header", counted_read)
     monkeypatch.setattr(medtl.data.case_rows, "file_sha1", counted_sha1)
     return counts
 

@@ -16,10 +16,11 @@ def make_task(cfg: ExperimentConfig, table: CaseTable) -> Task:
     """The `Task` for `cfg["task"]` on `table`.
 
     Example:
-        >>> make_task(ExperimentConfig.from_dict({"task": "survival"}), None)
-        Traceback (most recent call last):
-        ...
-        ValueError: task must be one of ['classification', 'segmentation', 'multilabel']. Got 'survival' instead.
+        >>> cfg = ExperimentConfig.from_dict({"task": "multilabel", "data": {"root": "data/cxr14"}})
+        >>> type(make_task(cfg, table)).__name__  # doctest: +SKIP
+        'MultiLabelTask'
+        >>> sorted(TASKS)
+        ['classification', 'multilabel', 'segmentation']
     """
     if cfg["task"] not in TASKS:
         raise ValueError(f"task must be one of {list(TASKS)}. Got {cfg['task']!r} instead.")
