@@ -95,7 +95,7 @@ def test_config_show_prints_the_resolved_config(capsys):
     assert main(["config", "show", "configs/demo_xray.yaml", "--set", "data.positive_label=1", "--set",
                  "name=2024-01-01"]) == 0
     shown = capsys.readouterr().out
-    assert "positive_label: '1'" in shown and "name: '2024-01-01'" in shown and "target_layer: layer2" in shown
+    assert "positive_label: '1'" in shown and "name: '2024-01-01'" in shown and "weights: medtl:synth-cxr-resnet18" in shown
     assert main(["config", "show", "configs/demo_xray.yaml", "--set", "train.epoch=3"]) == 1
     assert "unknown config key 'train.epoch'. Did you mean 'train.epochs'?" in capsys.readouterr().err
 
