@@ -1,18 +1,14 @@
 """A segmentation `medtl cv` killed by a real signal mid-fold resumes with --resume and ends with the weights of
 an uninterrupted run with the same seed (every epoch reseeds the random patches and augmentation)."""
 import os
-import signal
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import pytest
-import torch
-from safetensors.torch import load_file
+from kill_resume import assert_same_fold_weights, kill_during_fold_0
 
 import medtl
-from medtl.engine.training.checkpoint import STATE_FILE
 from medtl.synth import make_mri
 
 pytestmark = pytest.mark.slow
@@ -32,22 +28,7 @@ def test_killed_segmentation_run_resumes_to_the_same_weights(tmp_path):
     env = {**os.environ, "PYTHONUNBUFFERED": "1", "OMP_NUM_THREADS": "1"}
     subprocess.run(cv_command(data, tmp_path / "straight"), check=True, env=env, capture_output=True)
 
-    proc = subprocess.Popen(cv_command(data, tmp_path / "killed"), env=env, stdout=subprocess.DEVNULL,
-                            stderr=subprocess.DEVNULL)
-    state = tmp_path / "killed" / "fold_0" / STATE_FILE
-    deadline = time.time() + 120
-    while not state.exists() and proc.poll() is None and time.time() < deadline:
-        time.sleep(0.01)
-    proc.send_signal(signal.SIGKILL)
-    proc.wait()
-    saved_epoch = torch.load(state, weights_only=True)["epoch"]
-    assert 1 <= saved_epoch < EPOCHS  # killed in the middle of fold 0's training
-    assert not (tmp_path / "killed" / "fold_0" / "model.safetensors").exists()
+    kill_during_fold_0(cv_command(data, tmp_path / "killed"), tmp_path / "killed", env, EPOCHS)
 
     subprocess.run(cv_command(data, tmp_path / "killed", "--resume"), check=True, env=env, capture_output=True)
-    for fold in (0, 1):
-        a = load_file(tmp_path / "straight" / f"fold_{fold}" / "model.safetensors")
-        b = load_file(tmp_path / "killed" / f"fold_{fold}" / "model.safetensors")
-        assert a.keys() == b.keys()
-        assert all(torch.equal(a[k], b[k]) for k in a), f"fold {fold} weights differ after resume"
-    assert (tmp_path / "killed" / "cv_summary.json").is_file()
+    assert_same_fold_weights(tmp_path / "straight", tmp_path / "killed")

@@ -16,8 +16,9 @@ from torch.nn.parallel import DistributedDataParallel
 from torch.utils.data import DataLoader, Dataset, DistributedSampler, WeightedRandomSampler
 from tqdm.auto import tqdm
 
-from medtl.engine.training.checkpoint import load_checkpoint, save_checkpoint
-from medtl.engine.training.distributed import is_distributed, is_main_process, sync_buffers
+from medtl.engine.training.checkpoint import load_checkpoint
+from medtl.engine.training.epoch_end import end_epoch
+from medtl.engine.training.distributed import is_distributed, sync_buffers
 from medtl.engine.training.monitor import TrainingMonitor
 from medtl.engine.training.objective import FitContext, Objective, reseed
 from medtl.engine.training.probe import stored_head_inputs, train_linear_probe
@@ -141,13 +142,7 @@ def train(
         seconds = time.perf_counter() - start
         row = {"epoch": epoch + 1, "loss": losses.mean, "lr": optimizer.param_groups[0]["lr"],
                "seconds": seconds, "images_per_s": seen / max(seconds, 1e-9)}
-        if validation is not None:
-            selection.validate(validation, model, row)
-        rows.append(row)
-        monitor.epoch(row)
-        if context.checkpoint is not None and is_main_process():
-            save_checkpoint(context.checkpoint, model, optimizer, epoch + 1, phase, rows,
-                            selection.state_dict() if validation is not None else None)
+        end_epoch(row, rows, model, optimizer, epoch, phase, context, selection, validation, monitor)
     monitor.close()
     sync_buffers(model)
     if validation is not None and settings.select_best:

@@ -12,9 +12,9 @@ import torch
 from torch import nn
 from torch.utils.data import DataLoader, Dataset
 
-from medtl.engine.training.checkpoint import load_checkpoint, save_checkpoint
+from medtl.engine.training.checkpoint import load_checkpoint
 from medtl.engine.pipeline.datasets import CaseSubset
-from medtl.engine.training.distributed import is_main_process
+from medtl.engine.training.epoch_end import end_epoch
 from medtl.engine.training.monitor import TrainingMonitor
 from medtl.engine.training.objective import FitContext, Objective, reseed
 from medtl.engine.training.recipe.optim import make_optimizer
@@ -141,13 +141,7 @@ def train_linear_probe(model: nn.Module, data: Dataset, settings: TrainSettings,
         seconds = time.perf_counter() - epoch_start + (extract_seconds if epoch == first_epoch else 0.0)
         row = {"epoch": epoch + 1, "loss": losses.mean, "lr": optimizer.param_groups[0]["lr"],
                "seconds": seconds, "images_per_s": n / max(seconds, 1e-9)}
-        if validation is not None:
-            selection.validate(validation, model, row)
-        rows.append(row)
-        monitor.epoch(row)
-        if context.checkpoint is not None and is_main_process():
-            save_checkpoint(context.checkpoint, model, optimizer, epoch + 1, PROBE_PHASE, rows,
-                            selection.state_dict() if validation is not None else None)
+        end_epoch(row, rows, model, optimizer, epoch, PROBE_PHASE, context, selection, validation, monitor)
     monitor.close()
     model.eval()
     if validation is not None and settings.select_best:
