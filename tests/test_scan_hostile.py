@@ -108,15 +108,18 @@ def test_read_image_names_the_file_for_any_malformed_value() -> None:
 
 
 @pytest.mark.filterwarnings("ignore:Invalid value for VR DS")
-def test_a_case_that_fails_to_decode_stops_the_run_before_training_naming_its_file(tmp_path: Path) -> None:
+@pytest.mark.parametrize("cache", ["memory", "disk"])
+def test_a_case_that_fails_to_decode_stops_the_run_before_training_naming_its_file(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, cache: str) -> None:
     from medtl.config import ExperimentConfig
     from medtl.engine.training.setup import Pipelines, case_cache
 
+    monkeypatch.setenv("MEDTL_HOME", str(tmp_path / "home"))
     good = write_xray_dcm(tmp_path / "a.dcm", patient_id="P1", seed=1)
     ds = pydicom.dcmread(write_xray_dcm(tmp_path / "nan.dcm", patient_id="P2", seed=2))
     ds.RescaleSlope, ds.RescaleIntercept = "1", "nan"  # decodes to NaN everywhere
     ds.save_as(tmp_path / "nan.dcm")
-    cfg = ExperimentConfig.from_dict({"transforms": {"input_size": [16, 16]}})
+    cfg = ExperimentConfig.from_dict({"transforms": {"input_size": [16, 16]}, "data": {"cache": cache}})
     items = [{"image": str(good), "y": 0}, {"image": str(tmp_path / "nan.dcm"), "y": 1}]
     with pytest.raises(ValueError, match=r"nan\.dcm: 1024 values are NaN or infinite.*stops before training"):
         case_cache(cfg, items, Pipelines.from_config(cfg), progress=False)

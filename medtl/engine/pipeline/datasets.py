@@ -188,6 +188,7 @@ class CaseCache:
                                      num_workers=num_workers or None, progress=progress)
         else:
             self.data = DiskCache(items, pipeline, cache_dir)
+            self.data.build_missing(progress)
         self.frozen = FrozenFeatures()
 
     def __len__(self) -> int:

@@ -18,6 +18,7 @@ import numpy as np
 import torch
 from monai.utils import convert_to_numpy
 from torch.utils.data import Dataset
+from tqdm.auto import tqdm
 
 SOURCE_KEYS = ("image", "series", "mask")
 ARRAY_KEYS = ("image", "mask")
@@ -61,9 +62,25 @@ class DiskCache(Dataset):
     def __len__(self) -> int:
         return len(self.items)
 
+    def build_missing(self, progress: bool = True) -> int:
+        """Decode now every case whose files are not in the folder yet (a case that cannot be decoded then stops
+        a run before training, not in the middle of it); returns how many were built.
+
+        Example:
+            >>> DiskCache([{"image": "chest.png"}], pipeline, "cache/ab12").build_missing()  # doctest: +SKIP
+            1
+        """
+        missing = [i for i, item in enumerate(self.items) if not all(p.is_file() for p in self._files(item).values())]
+        for index in tqdm(missing, desc="disk cache", unit="case", disable=not progress or not missing, leave=False):
+            self[index]
+        return len(missing)
+
+    def _files(self, item: dict[str, Any]) -> dict[str, Path]:
+        return {key: self.folder / f"{source_hash(item)}.{key}.npy" for key in ARRAY_KEYS if key in item}
+
     def __getitem__(self, index: int) -> dict[str, Any]:
         item = self.items[index]
-        files = {key: self.folder / f"{source_hash(item)}.{key}.npy" for key in ARRAY_KEYS if key in item}
+        files = self._files(item)
         try:
             return {key: torch.from_numpy(np.load(path, mmap_mode="c")) for key, path in files.items()}
         except (OSError, ValueError, EOFError):  # not built yet, or unreadable: build it (again)
