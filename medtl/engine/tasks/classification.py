@@ -11,7 +11,7 @@ from torch import nn
 from medtl.config import ExperimentConfig
 from medtl.data.case_table import CaseTable
 from medtl.engine.pipeline.datasets import CaseCache, case_items
-from medtl.engine.workflows.explain_run import explain_with_fold_models, top_cases
+from medtl.engine.tasks.fold_saliency import explain_with_fold_models, top_cases
 from medtl.engine.tasks.imbalance import balancing
 from medtl.engine.tasks.labels import resolve_classes
 from medtl.engine.training.loop import predict_proba

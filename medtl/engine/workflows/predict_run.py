@@ -18,7 +18,7 @@ from medtl.data.case_table import CaseTable
 from medtl.data.layouts.layout_unlabelled import scan_new_data
 from medtl.engine.workflows.console import say
 from medtl.engine.pipeline.datasets import case_items
-from medtl.engine.workflows.explain_run import explain_in_batches, top_cases
+from medtl.engine.tasks.fold_saliency import explain_in_batches, top_cases
 from medtl.engine.training.loop import predict_proba
 from medtl.engine.tasks.predictions import prediction_frame
 from medtl.engine.training.probe import head_inputs
