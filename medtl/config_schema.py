@@ -180,7 +180,7 @@ def render_defaults(width: int = 118, column: int = 32) -> str:
     """configs/defaults.yaml: every key with its default, its allowed values and its help as a comment.
 
     Example:
-        >>> "  method: gradcam" in render_defaults()
+        >>> "  method: auto" in render_defaults()
         True
     """
     import yaml
