@@ -2,7 +2,9 @@
 match the model's `BackboneSpec`."""
 from __future__ import annotations
 
+import warnings
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -21,21 +23,25 @@ from medtl.models import create_model, get_spec, medtl_home
 
 def build_model(cfg: ExperimentConfig, num_classes: int, weights: str | None = None) -> nn.Module:
     """The configured backbone with a fresh head for `num_classes`, 1 input channel, weights as configured
-    (or `weights` when given, e.g. "none" to rebuild a saved fold model).
+    (or `weights` when given, e.g. "none" to rebuild a saved fold model). Configured `medtl:NAME` weights that
+    are not in the cache are replaced by `model.weights_fallback`, when set, with a warning that says so.
 
     Example:
         >>> m = build_model(ExperimentConfig.from_dict({}), num_classes=2)  # doctest: +SKIP
         >>> m.spec.name                                                    # doctest: +SKIP
         'resnet18'
     """
-    return create_model(
-        cfg["model.backbone"],
-        task=cfg["task"],
-        in_chans=1,
-        num_classes=num_classes,
-        weights=cfg["model.weights"] if weights is None else weights,
-        allow_mismatch=cfg["model.allow_mismatch"],
-    )
+    chosen = cfg["model.weights"] if weights is None else weights
+    build = partial(create_model, cfg["model.backbone"], task=cfg["task"], in_chans=1, num_classes=num_classes,
+                    allow_mismatch=cfg["model.allow_mismatch"])
+    fallback = cfg["model.weights_fallback"]
+    try:
+        return build(weights=chosen)
+    except FileNotFoundError as err:
+        if weights is not None or fallback is None or not str(chosen).startswith("medtl:"):
+            raise
+        warnings.warn(f"{err} Training from model.weights_fallback={fallback} instead.", stacklevel=2)
+        return build(weights=fallback)
 
 
 @dataclass
@@ -70,11 +76,12 @@ class Pipelines:
         # training cases then go through the very pipeline object evaluation uses, so their features are shared.
         augmented = cfg["transforms.augment"] and cfg["train.strategy"] != "linear_probe"
         return cls(
-            preprocess=mt.preprocess(size, cfg["transforms.intensity"], with_mask),
+            preprocess=mt.preprocess(size, cfg["transforms.intensity"], with_mask, cfg["transforms.spacing"]),
             train=T.Compose([mt.augment(spec.spatial_dims, with_mask), finish]) if augmented else finish,
             eval=finish,
             input_size=size,
-            key=pipeline_key(input_size=size, intensity=cfg["transforms.intensity"], with_mask=with_mask),
+            key=pipeline_key(input_size=size, intensity=cfg["transforms.intensity"], with_mask=with_mask,
+                             spacing=cfg["transforms.spacing"]),
         )
 
 
