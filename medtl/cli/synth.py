@@ -28,6 +28,10 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     mri = kinds.add_parser("mri", help="brain-MRI phantoms, normal vs lesion")
     _add_common(mri, default_patients=12, formats=("nifti", "dicom"))
     mri.add_argument("--oblique", action="store_true", help="write rotated, non-RAS affines")
+    mri.add_argument("--task", choices=("lesion", "source"), default="lesion",
+                     help="lesion: normal/lesion; source: normal/atrophy/hypointense/mass/small_lesions (default lesion)")
+    mri.add_argument("--style", choices=("medtl", "second"), default="medtl",
+                     help="lesion task: medtl (T1-like, round lesions) or second (T2-like, fainter irregular lesions)")
     parser.set_defaults(func=run)
 
 
@@ -47,7 +51,7 @@ def run(args: argparse.Namespace) -> int:
     Example:
         >>> import tempfile
         >>> ns = argparse.Namespace(kind="mri", out=Path(tempfile.mkdtemp()), patients=2, seed=0, fmt="nifti",
-        ...                         oblique=False)
+        ...                         oblique=False, task="lesion", style="medtl")
         >>> run(ns)  # doctest: +ELLIPSIS
         wrote ...
         0
@@ -57,7 +61,8 @@ def run(args: argparse.Namespace) -> int:
             out = make_xray(args.out, patients=args.patients, seed=args.seed, size=args.size, fmt=args.fmt,
                             task=args.task)
         else:
-            out = make_mri(args.out, patients=args.patients, seed=args.seed, fmt=args.fmt, oblique=args.oblique)
+            out = make_mri(args.out, patients=args.patients, seed=args.seed, fmt=args.fmt, oblique=args.oblique,
+                           task=args.task, style=args.style)
     except (ValueError, FileExistsError) as err:
         print(f"medtl synth: {err}", file=sys.stderr)
         return 2
