@@ -22,7 +22,7 @@ from medtl.demo import (SEEDS_FILE, SourceTask, comparison_row, ensure_source_mo
 from medtl.synth import make_mri
 
 VOLUME = {"shape": (40, 40, 24), "spacing": (1.5, 1.5, 2.5), "volumes_per_patient": (1, 1)}
-MRI_SOURCE = SourceTask("mri", make_mri, 200, "pretrain_mri_3d.yaml", "", {"task": "source", **VOLUME})
+MRI_SOURCE = SourceTask("mri", make_mri, 400, "pretrain_mri_3d.yaml", "", {"task": "source", **VOLUME})
 CONFIGS = {"classification": "mri_cls_3d.yaml", "segmentation": "mri_seg_3d.yaml"}
 
 

@@ -49,7 +49,7 @@ STYLES = {
     "second": LesionStyle(radius_voxels=(1.5, 3.5), contrast=(0.22, 0.35), blobs=(2, 3), max_radius=0.2,
                           t2_like=True),
 }
-_SMALL_LESIONS = LesionStyle(radius_voxels=(1.2, 3.0), contrast=(0.15, 0.5), blobs=(1, 2))
+_SMALL_LESIONS = LesionStyle(radius_voxels=(1.5, 3.0), contrast=(0.25, 0.5), blobs=(1, 2))
 
 
 @dataclass(frozen=True)
@@ -134,7 +134,7 @@ def sample_head(rng: np.random.Generator, label: str, voxel_units: float, style:
     if label == "lesion":
         return replace(head, lesions=(_lesion(rng, head, "lesion", lesion_style, voxel_units),))
     if label == "small_lesions":
-        count = int(rng.integers(2, 6))
+        count = int(rng.integers(1, 5))
         return replace(head, lesions=tuple(_lesion(rng, head, "lesion", _SMALL_LESIONS, voxel_units)
                                            for _ in range(count)))
     if label == "hypointense":
