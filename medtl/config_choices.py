@@ -13,7 +13,7 @@ CHOICES: dict[str, tuple[str, ...]] = {
     "task": ("classification", "segmentation", "multilabel"),
     "data.layout": ("auto", "class-folders", "csv", "msd", "unlabelled"),
     "data.cache": ("memory", "disk"),
-    "transforms.intensity": ("percentile", "minmax", "none"),
+    "transforms.intensity": ("percentile", "minmax", "foreground", "none"),
     "train.strategy": ("full", "linear_probe", "freeze_unfreeze"),
     "train.optimizer": ("adamw", "sgd"),
     "train.schedule": ("cosine", "onecycle", "constant"),

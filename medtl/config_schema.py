@@ -28,6 +28,7 @@ def _text(value: Any) -> Any:
 
 Text = Annotated[str, BeforeValidator(_text)]
 Size = Annotated[list[Annotated[int, Field(ge=1)]], Field(min_length=2, max_length=3)]
+Spacing = Annotated[list[Annotated[float, Field(gt=0)]], Field(min_length=2, max_length=3)]
 
 
 def _choice(dotted: str) -> Any:
@@ -55,12 +56,17 @@ class ModelSection(_Section):
     weights: Text = Field(
         "none", description="none | imagenet | medicalnet | file:PATH | medtl:NAME | a .pth/.safetensors path")
     allow_mismatch: bool = Field(False, description="accept shape-mismatched backbone weights (reported either way)")
+    weights_fallback: Optional[Text] = Field(
+        None, description="medtl:NAME weights not in the cache: use these instead (e.g. none), with a warning")
 
 
 class TransformsSection(_Section):
     input_size: Optional[Size] = Field(None, description="e.g. [224, 224]; default: the backbone's input size")
     intensity: _choice("transforms.intensity") = Field(
-        "percentile", description="percentile maps the 0.5-99.5 percentiles to 0-1")
+        "percentile", description="percentile maps the 0.5-99.5 percentiles to 0-1; foreground: z-score over the "
+                                  "voxels brighter than the volume's mean (the head)")
+    spacing: Optional[Spacing] = Field(
+        None, description="volumes: resample to this voxel spacing in mm (e.g. [1.5, 1.5, 3.0]) before resizing")
     augment: bool = Field(True, description="random affine, contrast and noise while training")
 
 

@@ -5,10 +5,11 @@ from __future__ import annotations
 
 import json
 import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Callable
 
 import pandas as pd
-from pathlib import Path
-from typing import Any
 
 from medtl.config import ExperimentConfig
 from medtl.engine.workflows.baseline import run_with_scratch_baseline
@@ -19,26 +20,62 @@ from medtl.evaluate.tables import format_ci, format_number
 from medtl.models import cached_weights, medtl_home
 from medtl.synth import make_xray
 
-SOURCE_PATIENTS = 800
-SOURCE_SEED = 0  # one source model serves every target seed, as one pretrained checkpoint would
 SEEDS_FILE = "transfer_seeds.json"
+SOURCE_SEED = 0  # one source model serves every target seed, as one pretrained checkpoint would
 
 
-def _synthetic_root(kind: str, patients: int, seed: int) -> Path:
-    return medtl_home() / "demo" / f"xray-{kind}-p{patients}-s{seed}"
+@dataclass(frozen=True)
+class SourceTask:
+    """A demo's synthetic source task: the generator and its arguments, how many patients, and the pretraining
+    config that turns it into the cached source model.
+
+    Example:
+        >>> XRAY_SOURCE.pretrain_config
+        'pretrain_source.yaml'
+    """
+
+    modality: str
+    make: Callable[..., Path]
+    patients: int
+    pretrain_config: str
+    data_folder: str
+    options: dict[str, Any] = field(default_factory=dict)
+
+    def root(self) -> Path:
+        """Where the generated source set lives."""
+        return synthetic_root(self.modality, "source", self.patients, SOURCE_SEED)
 
 
-def _synthetic(kind: str, patients: int, seed: int, **kwargs) -> Path:
-    """A synthetic set under $MEDTL_HOME/demo, generated once and reused (generation is deterministic)."""
-    root = _synthetic_root(kind, patients, seed)
+XRAY_SOURCE = SourceTask("xray", make_xray, 800, "pretrain_source.yaml", "images",
+                         {"task": "source", "fmt": "png", "images_per_patient": (1, 1)})
+
+
+def synthetic_root(modality: str, kind: str, patients: int, seed: int) -> Path:
+    """Where a synthetic demo set is kept: $MEDTL_HOME/demo/<modality>-<kind>-p<patients>-s<seed>.
+
+    Example:
+        >>> synthetic_root("mri", "lesion", 40, 0).name
+        'mri-lesion-p40-s0'
+    """
+    return medtl_home() / "demo" / f"{modality}-{kind}-p{patients}-s{seed}"
+
+
+def synthetic(make: Callable[..., Path], modality: str, kind: str, patients: int, seed: int, **kwargs) -> Path:
+    """A synthetic set under $MEDTL_HOME/demo, generated once by `make` and reused (generation is deterministic).
+
+    Example:
+        >>> synthetic(make_xray, "xray", "nodule", 40, 0)  # doctest: +SKIP
+        PosixPath('/home/me/.cache/medtl/demo/xray-nodule-p40-s0')
+    """
+    root = synthetic_root(modality, kind, patients, seed)
     if not (root / "cases.csv").is_file():
-        make_xray(root, patients=patients, seed=seed, task=kind, **kwargs)
+        make(root, patients=patients, seed=seed, **kwargs)
     return root
 
 
-def ensure_source_model(cfg: ExperimentConfig) -> str:
-    """Pretrain the demo's source model on the synthetic source task unless `cfg`'s `medtl:` weights are cached
-    already, trained on this version's source set; returns the weights reference.
+def ensure_source_model(cfg: ExperimentConfig, source: SourceTask = XRAY_SOURCE) -> str:
+    """Pretrain the demo's source model on the synthetic `source` task unless `cfg`'s `medtl:` weights are
+    cached already, trained on this version's source set; returns the weights reference.
 
     Example:
         >>> ensure_source_model(ExperimentConfig.packaged("demo_xray.yaml"))  # doctest: +SKIP
@@ -48,14 +85,14 @@ def ensure_source_model(cfg: ExperimentConfig) -> str:
     if not weights.startswith("medtl:"):
         return weights
     name = weights.removeprefix("medtl:")
-    source = _synthetic_root("source", SOURCE_PATIENTS, SOURCE_SEED) / "images"
+    data = source.root() / source.data_folder
     cached = {w["name"]: w for w in cached_weights()}
-    if name in cached and str(source) in cached[name].get("description", ""):
+    if name in cached and f"of {data} " in cached[name].get("description", ""):
         print(f"source model {weights} is in the cache; reusing it")
         return weights
-    print(f"pretraining the source model {weights} on {SOURCE_PATIENTS} synthetic source patients")
-    _synthetic("source", SOURCE_PATIENTS, SOURCE_SEED, fmt="png", images_per_patient=(1, 1))
-    pretrain(ExperimentConfig.packaged("pretrain_source.yaml").with_overrides([f"data.root={source}"]), name=name,
+    print(f"pretraining the source model {weights} on {source.patients} synthetic source patients")
+    synthetic(source.make, source.modality, "source", source.patients, SOURCE_SEED, **source.options)
+    pretrain(ExperimentConfig.packaged(source.pretrain_config).with_overrides([f"data.root={data}"]), name=name,
              overwrite=name in cached)
     return weights
 
@@ -74,7 +111,7 @@ def run_demo(out: str | Path = "runs/demo", patients: int = 40, seed: int = 0, o
     start = time.perf_counter()
     cfg = ExperimentConfig.packaged("demo_xray.yaml").with_overrides(overrides or [])
     weights = ensure_source_model(cfg)
-    target = _synthetic("nodule", patients, seed)
+    target = synthetic(make_xray, "xray", "nodule", patients, seed, task="nodule")
     cfg = cfg.with_overrides([f"data.root={target}", f"seed={seed}"])
     print(f"fine-tuning {cfg['model.backbone']} from {weights} on {patients} target patients (seed {seed}), "
           "then from scratch on the same folds")
@@ -100,23 +137,50 @@ def run_demo_seeds(out: str | Path = "runs/demo", seeds: int = 3, patients: int 
     rows, pooled = [], {"pretrained": [], "scratch": []}
     for seed in range(first_seed, first_seed + seeds):
         pretrained, scratch, comparison = run_demo(out / f"seed-{seed}", patients, seed, overrides, overwrite)
-        rows.append(_comparison_row(seed, comparison))
-        tag = f"s{seed}-"
-        for arm, run in (("pretrained", pretrained), ("scratch", scratch)):
-            pooled[arm].append(run.oof.assign(patient_id=tag + run.oof["patient_id"], case_id=tag + run.oof["case_id"]))
+        rows.append(comparison_row(seed, comparison))
+        pooled["pretrained"].append(tag_patients(pretrained.oof, seed))
+        pooled["scratch"].append(tag_patients(scratch.oof, seed))
     all_seeds = compare_predictions(pd.concat(pooled["pretrained"]), pd.concat(pooled["scratch"]),
                                     comparison["aggregate"], comparison["positive"])
-    differences = [row["difference"]["auc"] for row in rows]
-    table = {"patients": patients, "seeds": rows, "all_seeds": _comparison_row("all", all_seeds),
-             "mean_difference": sum(differences) / len(differences),
-             "pretrained_better": sum(d > 0 for d in differences)}
+    table = seed_table(rows, comparison_row("all", all_seeds), patients)
     (out / SEEDS_FILE).write_text(json.dumps(table, indent=2) + "\n")
     print(format_seed_table(table))
     return table
 
 
+def tag_patients(oof: pd.DataFrame, seed: int) -> pd.DataFrame:
+    """Out-of-fold predictions with patient and case ids prefixed by their seed, so that the same ids in two
+    target sets stay two patients when pooled.
+
+    Example:
+        >>> tag_patients(pd.DataFrame({"patient_id": ["P0"], "case_id": ["P0_01"]}), 2).iloc[0].tolist()
+        ['s2-P0', 's2-P0_01']
+    """
+    return oof.assign(patient_id=f"s{seed}-" + oof["patient_id"], case_id=f"s{seed}-" + oof["case_id"])
+
+
+def seed_table(rows: list[dict[str, Any]], all_seeds: dict[str, Any], patients: int,
+               metric: str = "auc") -> dict[str, Any]:
+    """The per-seed comparison rows (`comparison_row`) with the pooled row, the mean difference and on how many
+    seeds the pretrained model was better.
+
+    Example:
+        >>> row = {"seed": 0, "difference": {"auc": 0.2}}
+        >>> seed_table([row], {"seed": "all"}, 40)["pretrained_better"]
+        1
+    """
+    differences = [row["difference"][metric] for row in rows]
+    return {"patients": patients, "metric": metric, "seeds": rows, "all_seeds": all_seeds,
+            "mean_difference": sum(differences) / len(differences),
+            "pretrained_better": sum(d > 0 for d in differences)}
+
+
+METRIC_WORDS = {"auc": ("pooled out-of-fold patient-level AUC", "DeLong p"),
+                "dice": ("mean out-of-fold lesion Dice over patients with a lesion", "Wilcoxon p")}
+
+
 def format_seed_table(table: dict[str, Any]) -> str:
-    """The per-seed comparison as a fixed-width table.
+    """The per-seed comparison as a fixed-width table (its `metric`: "auc", the default, or "dice").
 
     Example:
         >>> row = {"seed": 0, "pretrained": {"auc": 0.8, "bootstrap_ci": [0.7, 0.9]},
@@ -126,23 +190,32 @@ def format_seed_table(table: dict[str, Any]) -> str:
         ...                          "pretrained_better": 1}).splitlines()[3])
            0  0.800 [0.700, 0.900]  0.600 [0.400, 0.800]  +0.200 [0.000, 0.400]     0.040
     """
-    lines = [f"Pretrained vs from scratch, {table['patients']} target patients per seed, pooled out-of-fold "
-             "patient-level AUC (95% bootstrap CI)", "",
-             f"{'seed':>4}  {'pretrained':<20}  {'scratch':<20}  {'difference':<21}  {'DeLong p':>8}"]
-    for row in table["seeds"] + ([table["all_seeds"]] if "all_seeds" in table else []):
-        cells = [f"{format_number(row[arm]['auc'])} {format_ci(row[arm]['bootstrap_ci'])}"
+    metric = table.get("metric", "auc")
+    words, test = METRIC_WORDS[metric]
+    lines = [f"Pretrained vs from scratch, {table['patients']} target patients per seed, {words} (95% bootstrap CI)",
+             "", f"{'seed':>4}  {'pretrained':<20}  {'scratch':<20}  {'difference':<21}  {test:>8}"]
+    for row in table["seeds"] + ([table["all_seeds"]] if table.get("all_seeds") else []):
+        cells = [f"{format_number(row[arm][metric])} {format_ci(row[arm]['bootstrap_ci'])}"
                  for arm in ("pretrained", "scratch")]
         diff = row["difference"]
         p_value = "n/a" if diff["p_value"] is None else "<0.001" if diff["p_value"] < 1e-3 else f"{diff['p_value']:.3f}"
         lines.append(f"{row['seed']:>4}  {cells[0]:<20}  {cells[1]:<20}  "
-                     f"{format_number(diff['auc'], signed=True)} {format_ci(diff['bootstrap_ci']):<14}  {p_value:>8}")
+                     f"{format_number(diff[metric], signed=True)} {format_ci(diff['bootstrap_ci']):<14}  {p_value:>{len(test)}}")
     lines += ["", f"pretrained better on {table['pretrained_better']} of {len(table['seeds'])} seeds; "
                   f"mean difference {format_number(table['mean_difference'], signed=True)}"]
     return "\n".join(lines)
 
 
-def _comparison_row(seed: int | str, comparison: dict[str, Any]) -> dict[str, Any]:
+def comparison_row(seed: int | str, comparison: dict[str, Any], metric: str = "auc") -> dict[str, Any]:
+    """One row of the seed table from a paired comparison (`compare_predictions` or `compare_dice`).
+
+    Example:
+        >>> arm = {"dice": 0.7, "bootstrap_ci": [0.6, 0.8]}
+        >>> comparison_row(0, {"n_patients": 20, "a": arm, "b": arm, "difference": {"dice": 0.0,
+        ...                "bootstrap_ci": [-0.1, 0.1], "p_value": 1.0}}, "dice")["scratch"]["dice"]
+        0.7
+    """
     return {"seed": seed, "patients": comparison["n_patients"],
-            **{arm: {"auc": comparison[key]["auc"], "bootstrap_ci": comparison[key]["bootstrap_ci"]}
+            **{arm: {metric: comparison[key][metric], "bootstrap_ci": comparison[key]["bootstrap_ci"]}
                for arm, key in (("pretrained", "a"), ("scratch", "b"))},
-            "difference": {key: comparison["difference"][key] for key in ("auc", "bootstrap_ci", "p_value")}}
+            "difference": {key: comparison["difference"][key] for key in (metric, "bootstrap_ci", "p_value")}}

@@ -24,9 +24,15 @@ def check_ready(cfg: ExperimentConfig, needs_data: bool = True) -> None:
     from medtl.models import get_spec
     from medtl.models.checkpoints.sources import locate_weights
 
+    weights, fallback = cfg["model.weights"], cfg["model.weights_fallback"]
     try:
         spec = get_spec(cfg["model.backbone"])
-        locate_weights(spec, cfg["model.weights"])
+        try:
+            locate_weights(spec, weights)
+        except FileNotFoundError:
+            if fallback is None or not str(weights).startswith("medtl:"):
+                raise
+            locate_weights(spec, fallback)  # the run trains from the fallback, with a warning
     except FileNotFoundError as err:
         raise type(err)(f"model.weights: {err}") from None
     except ValueError as err:

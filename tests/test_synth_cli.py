@@ -41,3 +41,10 @@ def test_synth_rejects_options_of_the_other_kind(tmp_path: Path) -> None:
         main(["synth", "mri", str(tmp_path / "m"), "--size", "64"])
     with pytest.raises(SystemExit):
         main(["synth", "xray", str(tmp_path / "x"), "--format", "nifti"])
+
+
+def test_synth_mri_source_task(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["synth", "mri", str(tmp_path / "s"), "--patients", "5", "--task", "source"]) == 0
+    assert set(pd.read_csv(tmp_path / "s" / "cases.csv")["label"]) == {
+        "normal", "atrophy", "hypointense", "mass", "small_lesions"}
+    assert "small_lesions" in capsys.readouterr().out

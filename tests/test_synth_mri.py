@@ -13,6 +13,7 @@ import SimpleITK as sitk
 from scipy import ndimage
 
 from medtl.synth import make_mri
+from medtl.synth.phantoms_mri import SOURCE_LABELS, sample_head
 
 SHAPE, SPACING = (16, 16, 12), (1.5, 1.5, 2.0)
 RAS_TO_LPS = np.diag([-1.0, -1.0, 1.0, 1.0])
@@ -137,5 +138,38 @@ def test_oblique_series_reads_back_in_simpleitk_with_the_nifti_affine(tmp_path: 
      ({"patients": 1}, "patients must be at least 2")],
 )
 def test_bad_arguments_are_named(tmp_path: Path, kwargs: dict, message: str) -> None:
+    with pytest.raises(ValueError, match=message):
+        make_mri(tmp_path / "bad", **kwargs)
+
+
+def test_source_task_draws_every_finding_kind(tmp_path: Path) -> None:
+    out = make_mri(tmp_path / "source", patients=10, seed=1, shape=(24, 24, 16), spacing=(2.0, 2.0, 3.0),
+                   volumes_per_patient=(1, 1), task="source")
+    cases = pd.read_csv(out / "cases.csv", dtype=str)
+    findings = json.loads((out / "findings.json").read_text())
+    assert cases["label"].value_counts().to_dict() == {label: 2 for label in SOURCE_LABELS}
+    kinds = {row.label: {f["kind"] for f in findings[Path(row.path).name.removesuffix(".nii.gz")]}
+             for row in cases.itertuples()}
+    assert kinds == {"normal": set(), "atrophy": set(), "hypointense": {"hypointense"}, "mass": {"mass"},
+                     "small_lesions": {"lesion"}}
+    for row in cases.itertuples():
+        volume, mask = nib.load(out / row.path).get_fdata(), np.asarray(nib.load(out / row.mask).dataobj) > 0
+        assert mask.any() == (row.label not in ("normal", "atrophy"))
+        if row.label == "hypointense":  # dark lesions: darker than the tissue around them
+            assert volume[mask].mean() < volume[ndimage.binary_dilation(mask, iterations=2) & ~mask].mean()
+
+
+def test_second_style_inverts_grey_and_white_and_draws_irregular_lesions() -> None:
+    rng = np.random.default_rng(3)
+    heads = [sample_head(rng, "lesion", 0.06, style="second") for _ in range(6)]
+    assert all(head.grey > head.white for head in heads)
+    assert all(len(head.lesions) == 1 and len(head.lesions[0].blob_centers) >= 2 for head in heads)
+    medtl_head = sample_head(rng, "lesion", 0.06)
+    assert medtl_head.grey < medtl_head.white and len(medtl_head.lesions[0].blob_centers) == 1
+
+
+@pytest.mark.parametrize(("kwargs", "message"), [({"task": "tumour"}, "task must be one of"),
+                                                  ({"style": "t3"}, "style must be one of")])
+def test_unknown_task_or_style_is_named(tmp_path: Path, kwargs: dict, message: str) -> None:
     with pytest.raises(ValueError, match=message):
         make_mri(tmp_path / "bad", **kwargs)

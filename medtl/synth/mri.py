@@ -11,9 +11,10 @@ from scipy.spatial.transform import Rotation
 from medtl.synth.cohort import check_bounds, check_choice, make_patients, prepare_output, write_cases, write_json
 from medtl.synth.dicom_write import write_mr_series
 from medtl.synth.geometry import random_rigid
-from medtl.synth.phantoms_mri import MRI_LABELS, render_head, sample_head
+from medtl.synth.phantoms_mri import MRI_LABELS, SOURCE_LABELS, STYLES, render_head, sample_head
 
 FORMATS = ("nifti", "dicom")
+TASKS = {"lesion": MRI_LABELS, "source": SOURCE_LABELS}
 MIN_SIDE = 8
 OBLIQUE_DEGREES = (20.0, -20.0)  # about the x and y axes
 FLIP_TO_LPS = np.diag([-1.0, -1.0, 1.0])
@@ -29,11 +30,16 @@ def make_mri(
     fmt: str = "nifti",
     prevalence: float = 0.5,
     oblique: bool = False,
+    task: str = "lesion",
+    style: str = "medtl",
 ) -> Path:
     """Write a cohort of brain-MRI-like volumes to `out` and return `out`.
 
-    Patients are labelled "normal" / "lesion" (a `prevalence` share positive, each of their volumes with one
-    bright lesion away from the ventricles); each has `volumes_per_patient` (low, high) volumes. Volumes are int16
+    With task="lesion" patients are labelled "normal" / "lesion" (a `prevalence` share positive, each of their
+    volumes with one bright lesion away from the ventricles) drawn in `style` ("medtl": T1-like, round lesions;
+    "second": T2-like, fainter irregular lesions of more sizes; see `medtl.synth.phantoms_mri`). task="source"
+    is the 3D source task: SOURCE_LABELS in equal shares (normal, atrophy, hypointense, mass, small_lesions),
+    every lesion in the mask. Each patient has `volumes_per_patient` (low, high) volumes. Volumes are int16
     with voxel `spacing` (mm); the affine is RAS-aligned, or with `oblique=True` rotated 20 degrees about two axes
     with the first two axes pointing left and posterior. Layout for fmt="nifti" (Medical Segmentation Decathlon)::
 
@@ -53,18 +59,20 @@ def make_mri(
     """
     check_bounds("volumes_per_patient", volumes_per_patient)
     check_choice("fmt", fmt, FORMATS)
+    check_choice("task", task, tuple(TASKS))
+    check_choice("style", style, tuple(STYLES))
     if len(shape) != 3 or min(shape) < MIN_SIDE:
         raise ValueError(f"shape must be three sizes of at least {MIN_SIDE}. Got {shape!r} instead.")
     if len(spacing) != 3 or min(spacing) <= 0:
         raise ValueError(f"spacing must be three positive millimetre values. Got {spacing!r} instead.")
-    cohort = make_patients(patients, seed, MRI_LABELS, prevalence)
+    cohort = make_patients(patients, seed, TASKS[task], prevalence if task == "lesion" else None)
     out = prepare_output(out)
     affine = volume_affine(shape, spacing, oblique)
     unit_mm = float(min(np.array(shape) * np.array(spacing))) / 2.0  # the largest sphere the grid holds
     rows, findings, training = [], {}, []
     for patient in cohort:
         rng = patient.rng()
-        anatomy = sample_head(rng, patient.label, min(spacing[:2]) / unit_mm)
+        anatomy = sample_head(rng, patient.label, min(spacing[:2]) / unit_mm, style)
         slope = 0.5 if patient.index % 2 else 1.0
         low, high = volumes_per_patient
         for number in range(1, int(rng.integers(low, high + 1)) + 1):
@@ -88,7 +96,7 @@ def make_mri(
                  "mask": label_path.as_posix()}
             )
     if fmt == "nifti":
-        write_json(out / "dataset.json", _decathlon_manifest(training))
+        write_json(out / "dataset.json", _decathlon_manifest(training, task))
     write_cases(out, rows)
     write_json(out / "findings.json", findings)
     return out
@@ -119,10 +127,12 @@ def _write_nifti(path: Path, array: np.ndarray, affine: np.ndarray) -> None:
     nib.save(image, path)
 
 
-def _decathlon_manifest(training: list[dict[str, str]]) -> dict:
+def _decathlon_manifest(training: list[dict[str, str]], task: str) -> dict:
+    description = ("Synthetic brain MRI phantoms with one bright lesion in positive patients" if task == "lesion"
+                   else "Synthetic brain MRI phantoms: " + ", ".join(SOURCE_LABELS))
     return {
-        "name": "SynthBrainLesion",
-        "description": "Synthetic brain MRI phantoms with one bright lesion in positive patients (medtl synth)",
+        "name": "SynthBrainLesion" if task == "lesion" else "SynthBrainSource",
+        "description": f"{description} (medtl synth)",
         "reference": "medtl",
         "licence": "CC0-1.0",
         "release": "1.0",

@@ -23,6 +23,10 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     mri = kinds.add_parser("mri", help="brain-MRI phantoms, normal vs lesion")
     _add_common(mri, default_patients=12, formats=("nifti", "dicom"))
     mri.add_argument("--oblique", action="store_true", help="write rotated, non-RAS affines")
+    mri.add_argument("--task", choices=("lesion", "source"), default="lesion",
+                     help="lesion: normal/lesion; source: normal/atrophy/hypointense/mass/small_lesions (default lesion)")
+    mri.add_argument("--style", choices=("medtl", "second"), default="medtl",
+                     help="lesion task: medtl (T1-like, round lesions) or second (T2-like, fainter irregular lesions)")
     parser.set_defaults(func=run)
 
 
@@ -42,7 +46,7 @@ def run(args: argparse.Namespace) -> int:
     Example:
         >>> import tempfile
         >>> ns = argparse.Namespace(kind="mri", out=Path(tempfile.mkdtemp()), patients=2, seed=0, fmt="nifti",
-        ...                         oblique=False)
+        ...                         oblique=False, task="lesion", style="medtl")
         >>> run(ns)  # doctest: +ELLIPSIS
         wrote ...
         0
@@ -51,7 +55,8 @@ def run(args: argparse.Namespace) -> int:
 
     from medtl.api import run_synth
 
-    options = {"size": args.size, "task": args.task} if args.kind == "xray" else {"oblique": args.oblique}
+    options = {"size": args.size, "task": args.task} if args.kind == "xray" else {"oblique": args.oblique, "task": args.task,
+                                                                             "style": args.style}
     out = run_synth(args.kind, args.out, patients=args.patients, seed=args.seed, fmt=args.fmt, **options)
     cases = pd.read_csv(out / "cases.csv", dtype=str)
     noun = "images" if args.kind == "xray" else "volumes"

@@ -2,7 +2,9 @@
 match the model's `BackboneSpec`."""
 from __future__ import annotations
 
+import warnings
 from dataclasses import dataclass
+from functools import partial
 from typing import Any
 
 from monai import transforms as T
@@ -19,22 +21,26 @@ from medtl.models.checkpoints.sources import spec_for_weights
 
 def build_model(cfg: ExperimentConfig, num_classes: int, weights: str | None = None) -> nn.Module:
     """The configured backbone with a fresh head for `num_classes`, 1 input channel, weights as configured
-    (or `weights` when given, e.g. "none" to rebuild a saved fold model).
+    (or `weights` when given, e.g. "none" to rebuild a saved fold model). Configured `medtl:NAME` weights that
+    are not in the cache are replaced by `model.weights_fallback`, when set, with a warning that says so.
 
     Example:
         >>> m = build_model(ExperimentConfig.from_dict({}), num_classes=2)  # doctest: +SKIP
         >>> m.spec.name                                                    # doctest: +SKIP
         'resnet18'
     """
-    return create_model(
-        cfg["model.backbone"],
-        task="segmentation" if cfg["task"] == "segmentation" else "classification",  # multilabel: one logit each
-        in_chans=1,
-        num_classes=num_classes,
-        weights=cfg["model.weights"] if weights is None else weights,
-        allow_mismatch=cfg["model.allow_mismatch"],
-        input_size=input_size(cfg),
-    )
+    chosen = cfg["model.weights"] if weights is None else weights
+    task = "segmentation" if cfg["task"] == "segmentation" else "classification"  # multilabel: one logit each
+    build = partial(create_model, cfg["model.backbone"], task=task, in_chans=1, num_classes=num_classes,
+                    allow_mismatch=cfg["model.allow_mismatch"], input_size=input_size(cfg))
+    fallback = cfg["model.weights_fallback"]
+    try:
+        return build(weights=chosen)
+    except FileNotFoundError as err:
+        if weights is not None or fallback is None or not str(chosen).startswith("medtl:"):
+            raise
+        warnings.warn(f"{err} Training from model.weights_fallback={fallback} instead.", stacklevel=2)
+        return build(weights=fallback)
 
 
 def input_size(cfg: ExperimentConfig) -> tuple[int, ...]:
@@ -81,11 +87,12 @@ class Pipelines:
         # training cases then go through the very pipeline object evaluation uses, so their features are shared.
         augmented = cfg["transforms.augment"] and cfg["train.strategy"] != "linear_probe"
         return cls(
-            preprocess=mt.preprocess(size, cfg["transforms.intensity"], with_mask),
+            preprocess=mt.preprocess(size, cfg["transforms.intensity"], with_mask, cfg["transforms.spacing"]),
             train=T.Compose([mt.augment(spec.spatial_dims, with_mask), finish]) if augmented else finish,
             eval=finish,
             input_size=size,
-            key=pipeline_key(input_size=size, intensity=cfg["transforms.intensity"], with_mask=with_mask),
+            key=pipeline_key(input_size=size, intensity=cfg["transforms.intensity"], with_mask=with_mask,
+                             spacing=cfg["transforms.spacing"]),
         )
 
 
