@@ -31,7 +31,7 @@ def _transforms(info: dict[str, Any]) -> list[dict[str, Any]]:
                   "reader": "NibabelReader"},
                  {"_target_": "Orientationd", "keys": "image", "axcodes": "RAS"}]
     for step in info["intensity_steps"][1:]:
-        arguments = {k: v for k, v in step.items() if k != "transform"}
+        arguments = {k: v for k, v in step.items() if k not in ("transform", "note")}
         steps.append({"_target_": f"{step['transform']}d", "keys": "image", **arguments})
     steps.append({"_target_": "EnsureTyped", "keys": "image", "dtype": "$torch.float32", "track_meta": False})
     return steps

@@ -24,7 +24,12 @@ def intensity_steps(trained: TrainedModel, pipes: Pipelines) -> list[dict[str, A
     (mean,), (std,) = spec.normalization(1)
     steps: list[dict[str, Any]] = [{"transform": "LoadImage", "channels": 1,
                                     "note": "one channel; 2D images as displayed, volumes in RAS"}]
-    if cfg["transforms.intensity"] == "percentile":
+    if cfg["transforms.spacing"] is not None and len(pipes.input_size) == 3:
+        steps.append({"transform": "Spacing", "pixdim": list(cfg["transforms.spacing"]), "mode": "bilinear"})
+    if cfg["transforms.intensity"] == "foreground":  # medtl's ScaleForegroundd, as an expression MONAI evaluates
+        steps.append({"transform": "Lambda", "func": "$lambda x: (x - x[x > x.mean()].mean()) / "
+                                                     "x[x > x.mean()].std(unbiased=False).clamp_min(1e-6)"})
+    elif cfg["transforms.intensity"] == "percentile":
         steps.append({"transform": "ScaleIntensityRangePercentiles", "lower": 0.5, "upper": 99.5, "b_min": 0.0,
                       "b_max": 1.0, "clip": True})
     elif cfg["transforms.intensity"] == "minmax":
