@@ -4,7 +4,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from test_scan_fixtures import write_png, write_xray_dcm
+from scan_fixtures import write_png, write_xray_dcm
 
 from medtl.cli.main import main
 from medtl.data.case_table import CaseTable

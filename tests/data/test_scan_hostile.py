@@ -10,7 +10,7 @@ import numpy as np
 import pydicom
 import pytest
 from pydicom.data import get_testdata_file
-from test_scan_fixtures import write_nifti, write_png, write_xray_dcm
+from scan_fixtures import write_nifti, write_png, write_xray_dcm
 
 from medtl.cli.main import main
 from medtl.data import scan_folder

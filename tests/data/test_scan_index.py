@@ -13,7 +13,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 from pydicom.data import get_testdata_file
-from test_scan_fixtures import write_png
+from scan_fixtures import write_png
 
 import medtl.data.case_rows
 import medtl.data.scan_parallel

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from test_scan_fixtures import write_ct_series, write_nifti, write_png, write_xray_dcm
+from scan_fixtures import write_ct_series, write_nifti, write_png, write_xray_dcm
 
 from medtl.data import scan_folder
 from medtl.data.scan import detect_layout

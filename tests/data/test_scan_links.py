@@ -4,7 +4,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from test_scan_fixtures import write_ct_series, write_png
+from scan_fixtures import write_ct_series, write_png
 
 from medtl.cli.main import main
 from medtl.data import scan_folder

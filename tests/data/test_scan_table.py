@@ -4,7 +4,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pandas as pd
-from test_scan_fixtures import write_png
+from scan_fixtures import write_png
 
 from medtl.data import CaseTable, Problem, scan_folder, summarize
 from medtl.data.case_ids import unique_case_ids

@@ -12,7 +12,7 @@ from pydicom.data import get_testdata_file
 from pydicom.dataset import Dataset
 from pydicom.sequence import Sequence
 from pydicom.uid import generate_uid
-from test_scan_fixtures import write_ct_series
+from scan_fixtures import write_ct_series
 
 from medtl.data import scan_folder
 from medtl.io import ReadError, read_image
