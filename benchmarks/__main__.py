@@ -9,7 +9,7 @@ from datetime import date
 from pathlib import Path
 
 from benchmarks import epoch, gradcam, linear_probe, loading, stem3d
-from benchmarks.measure import Ratio, machine_load, markdown_table, quiet_library_notices
+from benchmarks.measure import Ratio, machine_load, print_verdict, quiet_library_notices
 
 BENCHMARKS = {"loading": loading, "epoch": epoch, "linear_probe": linear_probe, "gradcam": gradcam, "stem3d": stem3d}
 
@@ -31,10 +31,7 @@ def main(argv: list[str] | None = None) -> int:
         for ratio in results:
             print(ratio.line())
         ratios += results
-    print(f"\n{markdown_table(ratios)}\n")
-    goals = [r for r in ratios if r.goal is not None]
-    print(f"{sum(r.passed for r in goals)}/{len(goals)} goals met in {time.perf_counter() - start:.0f} s; "
-          f"{machine_load()}")
+    print_verdict(ratios, start)
     return 0
 
 

@@ -66,6 +66,21 @@ def markdown_table(ratios: list[Ratio]) -> str:
     return "\n".join(lines)
 
 
+def print_verdict(ratios: list[Ratio], started: float) -> None:
+    """The ratios as a Markdown table, then how many goals were met and in how long (`started`: perf_counter).
+
+    Example:
+        >>> print_verdict([], time.perf_counter())  # doctest: +ELLIPSIS
+        <BLANKLINE>
+        ...
+        0/0 goals met in 0 s; ...
+    """
+    print(f"\n{markdown_table(ratios)}\n")
+    goals = [r for r in ratios if r.goal is not None]
+    print(f"{sum(r.passed for r in goals)}/{len(goals)} goals met in {time.perf_counter() - started:.0f} s; "
+          f"{machine_load()}")
+
+
 def fraction_text(value: float) -> str:
     """A ratio for people: `3.2x` above 1, `0.04 (1/25)` below.
 

@@ -30,7 +30,7 @@ from pathlib import Path
 import pydicom
 
 from benchmarks.archive import write_archive
-from benchmarks.measure import Ratio, heading, interleaved_medians, machine_load, markdown_table, quiet_library_notices
+from benchmarks.measure import Ratio, heading, interleaved_medians, machine_load, print_verdict, quiet_library_notices
 
 EPOCH_CASES = 5_000
 EPOCH_CACHE_GB = 1.3  # what the epoch's decoded cases need, against the 1 GB budget
@@ -159,10 +159,7 @@ def main(argv: list[str] | None = None) -> int:
     print()
     for ratio in ratios:
         print(ratio.line())
-    print(f"\n{markdown_table(ratios)}\n")
-    goals = [r for r in ratios if r.goal is not None]
-    print(f"{sum(r.passed for r in goals)}/{len(goals)} goals met in {time.perf_counter() - start:.0f} s; "
-          f"{machine_load()}")
+    print_verdict(ratios, start)
     return 0
 
 
