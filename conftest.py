@@ -1,3 +1,4 @@
+"""Test-wide settings for tests/ and the docstring examples of medtl/: the gpu marker and private caches."""
 import pytest
 
 
