@@ -20,17 +20,39 @@ def walk(root: Path) -> Iterator[tuple[str, list[str], list[str], list[Problem]]
         >>> [folder for folder, *_ in walk(Path("dataset"))]  # doctest: +SKIP
         ['dataset', 'dataset/normal']
     """
-    chains = {str(root): {os.path.realpath(root)}}  # the real folders above each folder walked, itself included
+    # the real folders above each folder walked, itself included; a folder's real path is its parent's plus its
+    # name unless it is a link, so only links need resolving
+    chains = {str(root): (os.path.realpath(root), {os.path.realpath(root)})}
     for folder, dirs, files in os.walk(root, followlinks=True):
-        chain, cycles = chains.pop(folder, set()), []
+        (real, chain), cycles = chains.pop(folder, ("", set())), []
         for name in [d for d in dirs if not d.startswith(".")]:
-            target = os.path.realpath(os.path.join(folder, name))
+            path = os.path.join(folder, name)
+            target = os.path.realpath(path) if os.path.islink(path) or not real else os.path.join(real, name)
             if target in chain:
-                cycles.append(Problem(os.path.join(folder, name), f"symbolic link cycle: points back to {target}"))
+                cycles.append(Problem(path, f"symbolic link cycle: points back to {target}"))
             else:
-                chains[os.path.join(folder, name)] = chain | {target}
+                chains[path] = (target, chain | {target})
         dirs[:] = sorted(d for d in dirs if os.path.join(folder, d) in chains)
         yield folder, dirs, [f for f in files if not f.startswith(".")], cycles
+
+
+def survey(root: Path) -> tuple[list[Path], list[Problem]]:
+    """Every file under `root` (through links, sorted, hidden names skipped) and the folder problems (empty
+    folders, links that loop back), from one walk.
+
+    Example:
+        >>> files, problems = survey(Path("dataset"))  # doctest: +SKIP
+        >>> files[0], problems  # doctest: +SKIP
+        (PosixPath('dataset/normal/p1/a.png'), [Problem(path='dataset/normal/p7', reason='empty folder')])
+    """
+    files: list[str] = []
+    problems: list[Problem] = []
+    for folder, dirs, names, cycles in walk(root):
+        files += [os.path.join(folder, name) for name in names]
+        problems += cycles
+        if not dirs and not names and not cycles and Path(folder) != Path(root):
+            problems.append(Problem(folder, "empty folder"))
+    return [Path(f) for f in sorted(files)], sorted(problems, key=lambda p: p.path)
 
 
 def list_files(root: Path) -> list[Path]:
@@ -40,20 +62,4 @@ def list_files(root: Path) -> list[Path]:
         >>> list_files(Path("dataset"))  # doctest: +SKIP
         [PosixPath('dataset/normal/p1/a.png'), PosixPath('dataset/pneumonia/b.dcm')]
     """
-    return sorted(Path(folder) / f for folder, _, files, _ in walk(root) for f in files)
-
-
-def folder_problems(root: Path) -> list[Problem]:
-    """An "empty folder" problem for each folder under `root` that holds nothing at all, and a "symbolic link
-    cycle" problem for each link that loops back.
-
-    Example:
-        >>> folder_problems(Path("dataset"))  # doctest: +SKIP
-        [Problem(path='dataset/normal/p7', reason='empty folder')]
-    """
-    problems = []
-    for folder, dirs, files, cycles in walk(root):
-        problems += cycles
-        if not dirs and not files and not cycles and Path(folder) != Path(root):
-            problems.append(Problem(folder, "empty folder"))
-    return sorted(problems, key=lambda p: p.path)
+    return survey(root)[0]

@@ -8,7 +8,7 @@ from typing import Any
 from medtl.data.case_ids import image_stem
 from medtl.data.case_rows import FILE_NAME, FOLDER, case_row, patient_of
 from medtl.data.case_table import Problem
-from medtl.data.folder_walk import folder_problems, list_files
+from medtl.data.folder_walk import survey
 from medtl.data.scan_index import index_path, indexed_scan
 from medtl.io.image import ImageHeader
 
@@ -27,12 +27,12 @@ def scan_class_folders(root: Path) -> tuple[list[dict[str, Any]], list[Problem]]
         >>> rows[0]["label"], rows[0]["patient_id"]  # doctest: +SKIP
         ('pneumonia', 'PAT-007')
     """
-    files = list_files(root)
+    files, folder_problems = survey(root)
     loose = [f for f in files if f.parent == root]
     make_row = partial(folder_case_row, root=root, labelled=True)
     labelled = [f for f in files if f.parent != root]
     rows, problems, _ = indexed_scan(labelled, make_row, index_path(root, "class-folders"))
-    problems = [*problems, *folder_problems(root), *(Problem(str(f), NOT_IN_LABEL_FOLDER) for f in loose)]
+    problems = [*problems, *folder_problems, *(Problem(str(f), NOT_IN_LABEL_FOLDER) for f in loose)]
     return rows, problems
 
 

@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import Any
 
 from medtl.data.case_table import Problem
-from medtl.data.folder_walk import folder_problems, list_files
+from medtl.data.folder_walk import survey
 from medtl.data.layouts.layout_class_folders import folder_case_row
 from medtl.data.scan_index import index_path, indexed_scan
 
@@ -25,5 +25,6 @@ def scan_unlabelled_folder(root: Path) -> tuple[list[dict[str, Any]], list[Probl
         ('PAT-107', None)
     """
     make_row = partial(folder_case_row, root=root, labelled=False)
-    rows, problems, _ = indexed_scan(list_files(root), make_row, index_path(root, "folder"))
-    return rows, [*problems, *folder_problems(root)]
+    files, folder_problems = survey(root)
+    rows, problems, _ = indexed_scan(files, make_row, index_path(root, "folder"))
+    return rows, [*problems, *folder_problems]
