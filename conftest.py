@@ -15,10 +15,22 @@ def pytest_collection_modifyitems(config, items):
             item.add_marker(skip)
 
 
-@pytest.fixture(autouse=True)
-def _offline_caches(tmp_path_factory, monkeypatch):
-    """Every test gets its own empty weight caches, so nothing is read from (or written to) the user's."""
-    home = tmp_path_factory.mktemp("home")
+def _private_caches(monkeypatch: pytest.MonkeyPatch, home) -> None:
     monkeypatch.setenv("MEDTL_HOME", str(home / "medtl"))
     monkeypatch.setenv("TORCH_HOME", str(home / "torch"))
     monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _session_caches(tmp_path_factory):
+    """Caches for the whole session, so module-scoped fixtures (set up before any test's own) never touch the
+    user's either."""
+    with pytest.MonkeyPatch.context() as monkeypatch:
+        _private_caches(monkeypatch, tmp_path_factory.mktemp("session-home"))
+        yield
+
+
+@pytest.fixture(autouse=True)
+def _offline_caches(tmp_path_factory, monkeypatch):
+    """Every test gets its own empty weight caches, so nothing is read from (or written to) the user's."""
+    _private_caches(monkeypatch, tmp_path_factory.mktemp("home"))
