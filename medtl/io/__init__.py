@@ -10,7 +10,8 @@ Example:
 """
 from medtl.io.dicom.dicom_series import read_dicom_series
 from medtl.io.file_inspection import FileInspection, inspect_file
-from medtl.io.image import ImageData, ImageHeader, Problem, ReadError
+from medtl.errors import ReadError
+from medtl.io.image import ImageData, ImageHeader, Problem
 from medtl.io.orientation import canonical_geometry, to_canonical
 from medtl.io.reader import detect_format, read_header, read_image
 from medtl.io.scan import scan_files

@@ -15,7 +15,8 @@ from pydicom.dataset import Dataset
 from medtl.io.dicom.dicom_pixel_check import pixel_data_problem, read_image_header
 from medtl.io.dicom.dicom_tags import text
 from medtl.io.file_warnings import captured_warnings
-from medtl.io.image import ImageHeader, Problem, ReadError
+from medtl.errors import ReadError
+from medtl.io.image import ImageHeader, Problem
 from medtl.io.reader import detect_format, read_header, unexpected_reason
 
 T = TypeVar("T")

@@ -6,9 +6,6 @@ from typing import Any
 
 import numpy as np
 
-from medtl.errors import ReadError
-
-
 PROBLEM, WARNING = "problem", "warning"
 
 

@@ -17,7 +17,8 @@ import nibabel as nib
 import numpy as np
 from nibabel.volumeutils import apply_read_scaling
 
-from medtl.io.image import ImageData, ImageHeader, ReadError
+from medtl.errors import ReadError
+from medtl.io.image import ImageData, ImageHeader
 from medtl.io.meta import image_meta
 from medtl.io.orientation import canonical_geometry, to_canonical, voxel_spacing
 

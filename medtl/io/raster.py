@@ -10,7 +10,8 @@ import numpy as np
 from PIL import Image
 
 from medtl.io.grey import rgb_to_grey
-from medtl.io.image import ImageData, ImageHeader, ReadError
+from medtl.errors import ReadError
+from medtl.io.image import ImageData, ImageHeader
 from medtl.io.meta import image_meta
 
 GREY_MODES = ("L", "I", "I;16", "I;16B", "I;16L", "F")

@@ -11,7 +11,8 @@ from pathlib import Path
 from medtl.io.dicom.dicom_image import dicom_header, read_dicom_file
 from medtl.io.dicom.dicom_series import read_series, series_header
 from medtl.io.dicom.dicom_tags import read_dataset
-from medtl.io.image import ImageData, ImageHeader, ReadError
+from medtl.errors import ReadError
+from medtl.io.image import ImageData, ImageHeader
 from medtl.io.nifti import nifti_header, read_nifti
 from medtl.io.raster import raster_header, read_raster
 

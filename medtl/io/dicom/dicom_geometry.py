@@ -18,7 +18,7 @@ import numpy as np
 from pydicom.dataset import Dataset
 
 from medtl.io.dicom.dicom_tags import frame_count, functional_item, pixel_spacing
-from medtl.io.image import ReadError
+from medtl.errors import ReadError
 from medtl.io.orientation import canonical_geometry, to_canonical
 
 LPS_TO_RAS = np.diag([-1.0, -1.0, 1.0, 1.0])

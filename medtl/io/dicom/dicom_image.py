@@ -18,7 +18,8 @@ from medtl.io.dicom.dicom_pixels import decoded_pixels, displayed_values, modali
 from medtl.io.dicom.dicom_tags import (
     frame_count, functional_item, identity, pixel_spacing, read_dataset, samples_per_pixel,
 )
-from medtl.io.image import ImageData, ImageHeader, ReadError
+from medtl.errors import ReadError
+from medtl.io.image import ImageData, ImageHeader
 from medtl.io.meta import image_meta
 from medtl.io.orientation import voxel_spacing
 

@@ -18,7 +18,8 @@ from pydicom.dataset import Dataset
 
 from medtl.io.dicom.dicom_geometry import LPS_TO_RAS, frame_geometries
 from medtl.io.dicom.dicom_tags import frame_count, functional_item, open_dataset
-from medtl.io.image import ImageData, ReadError
+from medtl.errors import ReadError
+from medtl.io.image import ImageData
 
 MASK_MODALITIES = ("SEG", "RTSTRUCT")
 

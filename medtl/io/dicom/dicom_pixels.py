@@ -23,7 +23,7 @@ from pydicom.tag import Tag
 
 from medtl.io.file_warnings import MedtlWarning
 from medtl.io.grey import rgb_to_grey
-from medtl.io.image import ReadError
+from medtl.errors import ReadError
 
 # The Image Pixel module elements that fix how a frame's bytes decode (pydicom's decoding options).
 PIXEL_FORMAT = tuple(Tag(keyword) for keyword in (

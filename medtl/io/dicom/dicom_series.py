@@ -16,7 +16,8 @@ from medtl.io.dicom.dicom_geometry import SliceGeometry, slice_geometry, stack_v
 from medtl.io.dicom.dicom_image import dataset_image, dicom_header
 from medtl.io.dicom.dicom_pixels import series_values
 from medtl.io.dicom.dicom_tags import frame_count, has_dicom_marker, identity, is_image, open_dataset, text
-from medtl.io.image import ImageData, ImageHeader, ReadError
+from medtl.errors import ReadError
+from medtl.io.image import ImageData, ImageHeader
 from medtl.io.meta import image_meta
 from medtl.io.orientation import voxel_spacing
 

@@ -10,7 +10,7 @@ import pydicom
 from pydicom.dataset import Dataset
 from pydicom.errors import InvalidDicomError
 
-from medtl.io.image import ReadError
+from medtl.errors import ReadError
 
 
 def has_dicom_marker(path: str | Path) -> bool:

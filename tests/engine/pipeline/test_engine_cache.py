@@ -4,7 +4,6 @@ from PIL import Image
 
 import medtl.engine.pipeline.transforms as mt
 from medtl.config import ExperimentConfig
-from medtl.engine.pipeline.datasets import CaseCache
 from medtl.engine.training.setup import Pipelines, case_cache
 
 
