@@ -64,8 +64,7 @@ def choose_saliency(method: str | None, target_layer: str | None, model: nn.Modu
     (the spatial size of its input).
 
     "auto" methods come from `MEASURED` (the nearest measured input side of the backbone family; families not
-    measured use the CNN's); a CAM method
-    with an "auto" or empty layer explains the layer measured best for it, else the backbone spec's
+    measured use the CNN's, and `chosen_by` says so); a CAM method with an "auto" or empty layer explains the layer measured best for it, else the backbone spec's
     `target_layer`; input methods explain no layer.
 
     Example:
@@ -75,11 +74,13 @@ def choose_saliency(method: str | None, target_layer: str | None, model: nn.Modu
     method = method or AUTO
     check_method(method)
     dims, side = len(input_shape), min(input_shape)
-    family = backbone_family(model) if (backbone_family(model), dims) in MEASURED else "cnn"
+    own = backbone_family(model)
+    family = own if (own, dims) in MEASURED else "cnn"
     table = MEASURED[(family, dims)]
     nearest = min(table, key=lambda measured: abs(measured - side))
     measured_method, measured_layer = table[nearest]
-    by = [f"auto: best measured on {family} {dims}D at {nearest}^{dims} (benchmarks/SALIENCY.md)"
+    unmeasured = "" if family == own else f" ({own} not measured)"
+    by = [f"auto: best measured on {family} {dims}D at {nearest}^{dims}{unmeasured} (benchmarks/SALIENCY.md)"
           if method == AUTO else "explain.method"]
     method = measured_method if method == AUTO else method
     if method not in CAM_METHODS:
