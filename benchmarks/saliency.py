@@ -37,8 +37,11 @@ from medtl.io import read_image
 OUT = Path(__file__).with_name("SALIENCY.md")
 COST_LIMIT = {2: 5.0, 3: 10.0}  # the default may cost this many inference passes (2D, 3D)
 MIN_AUC = 0.7  # a model below this held-out AUC has not learned the task: its maps choose nothing
-# (method, layer, smoothing): None = the method's default smoothing, 0 = none
-CANDIDATES_2D = [("gradxlocal", None, None), ("gradient", None, None), ("gradient", None, 0.0),
+# (method, layer, smoothing): None = the method's default smoothing (1/64 of the side for gradient methods), 0 = none,
+# else the Gaussian's sigma as a share of the smallest side
+LESION_SCALE = 1 / 32
+CANDIDATES_2D = [("gradxlocal", None, None), ("gradxlocal", None, LESION_SCALE), ("gradient", None, None),
+                 ("gradient", None, LESION_SCALE), ("gradient", None, 0.0),
                  ("gradxinput", None, None), ("smoothgrad", None, None), ("integrated_gradients", None, None),
                  ("occlusion", None, None), ("gradcam", "layer1", None), ("gradcam", "layer2", None),
                  ("gradcampp", "layer2", None), ("layercam", "layer1", None), ("hirescam", "layer1", None)]
@@ -85,8 +88,9 @@ def score(task: Task, method: str, layer: str | None, smoothing: float | None) -
     hits, energy, chance, corr, flagged = [], [], [], [], []
     for start in range(0, len(task.images), CHUNK):
         x = task.images[start : start + CHUNK]
-        maps = saliency(task.model, x, layer, method, task.target, smoothing)
-        r = _randomization(task, x, layer, method, smoothing, maps)
+        sigma = None if smoothing is None else smoothing * min(x.shape[2:])
+        maps = saliency(task.model, x, layer, method, task.target, sigma)
+        r = _randomization(task, x, layer, method, sigma, maps)
         for i, heat in enumerate(maps):
             on_image = resize_to_image(heat, task.data[start + i])
             mask = task.masks[start + i]
@@ -180,7 +184,7 @@ def choose(rows: list[dict], limit: float, auc: float = 1.0) -> dict | None:
 
 
 def _name(row: dict) -> str:
-    smooth = ", unsmoothed" if row["smoothing"] == 0 else ""
+    smooth = {None: "", 0: ", unsmoothed", LESION_SCALE: ", smoothed at 1/32 of the side"}[row["smoothing"]]
     return f"{row['method']}{'' if row['layer'] is None else ' @ ' + row['layer']}{smooth}"
 
 

@@ -12,9 +12,11 @@ from monai.networks.layers import GaussianFilter
 CAM_METHODS = ("gradcam", "gradcampp", "layercam", "hirescam")
 INPUT_METHODS = ("gradxlocal", "gradient", "gradxinput", "smoothgrad", "integrated_gradients", "occlusion")
 METHODS = INPUT_METHODS + CAM_METHODS
-# Gradient methods are smoothed at the scale of a small lesion: a Gaussian of this share of the smallest side.
+# Gradient methods are smoothed with a Gaussian of half the scale of a small lesion (benchmarks/SALIENCY.md: at
+# the full scale, peaks merge with nearby anatomy and miss lesions of a few pixels).
 GRADIENT_METHODS = ("gradxlocal", "gradient", "gradxinput", "smoothgrad", "integrated_gradients")
-SMOOTHING_SHARE = 1 / 32
+LESION_SHARE = 1 / 32
+SMOOTHING_SHARE = LESION_SHARE / 2
 ClassIndex = int | torch.Tensor | None
 # One model, or several whose outputs are averaged (e.g. the fold models of a cross-validation run).
 Models = nn.Module | Sequence[nn.Module]
@@ -64,14 +66,14 @@ def saliency(
 
 
 def default_smoothing(method: str, spatial_shape: Sequence[int]) -> float:
-    """Gaussian sigma (pixels) a method's maps are smoothed with: 1/32 of the smallest side for gradient methods
+    """Gaussian sigma (pixels) a method's maps are smoothed with: 1/64 of the smallest side for gradient methods
     (pixel gradients are noisy; the lesions medtl looks for span a few percent of the image), 0 otherwise.
 
     Example:
         >>> default_smoothing("gradxinput", (64, 64)), default_smoothing("gradcam", (64, 64))
-        (2.0, 0.0)
+        (1.0, 0.0)
     """
-    return lesion_scale(spatial_shape) if method in GRADIENT_METHODS else 0.0
+    return min(spatial_shape) * SMOOTHING_SHARE if method in GRADIENT_METHODS else 0.0
 
 
 def lesion_scale(spatial_shape: Sequence[int]) -> float:
@@ -81,7 +83,7 @@ def lesion_scale(spatial_shape: Sequence[int]) -> float:
         >>> lesion_scale((96, 128))
         3.0
     """
-    return min(spatial_shape) * SMOOTHING_SHARE
+    return min(spatial_shape) * LESION_SHARE
 
 
 def smooth(maps: torch.Tensor, sigma: float) -> torch.Tensor:

@@ -77,6 +77,23 @@ class Run:
         return self.oof.loc[rows[0]]
 
 
+    def explained(self) -> pd.DataFrame:
+        """The cases the run explained (explain/summary.json), each with its out-of-fold label, fold and
+        probability of `target`, highest probability first: `pointing_hit` (None without a lesion mask),
+        `energy_in_mask`, `randomization_spearman` and `degenerate` (why a map is no evidence, or None).
+
+        Example:
+            >>> hits = run.explained().query("pointing_hit == True")  # doctest: +SKIP
+            >>> viz.compare_methods(run, hits["case_id"].iloc[0])       # doctest: +SKIP
+        """
+        if not self.explain_summary:
+            raise ValueError(f"{self.run_dir / 'explain'}: the run explained no case (explain.cases: 0?)")
+        scores = pd.DataFrame(self.explain_summary["cases"]).astype({"case_id": str})
+        columns = ["case_id", "label", "fold", f"p_{self.target}"]
+        table = self.oof[[c for c in columns if c in self.oof]].merge(scores, on="case_id", how="inner")
+        return table.sort_values([f"p_{self.target}", "case_id"], ascending=[False, True], ignore_index=True)
+
+
 def load_run(run_dir: str | Path) -> Run:
     """Read a classification run folder written by `medtl.run_cv` (or `medtl cv`).
 

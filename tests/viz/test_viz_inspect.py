@@ -63,6 +63,21 @@ def test_top_cases_rank_every_case_by_target_probability(run):
     assert run.top_cases(2) == ranked[:2]
 
 
+def test_explained_joins_each_explained_case_with_its_prediction_highest_first(run):
+    explained = run.explained()
+    scored = {c["case_id"]: c for c in run.explain_summary["cases"]}
+    assert sorted(explained["case_id"]) == sorted(scored)
+    assert np.all(np.diff(explained["p_nodule"].to_numpy()) <= 0)
+    for row in explained.itertuples():
+        assert row.degenerate == scored[row.case_id]["degenerate"]
+        assert row.fold == int(run.prediction(row.case_id)["fold"])
+
+
+def test_explained_says_when_the_run_explained_nothing(run):
+    with pytest.raises(ValueError, match="explained no case"):
+        dataclasses.replace(run, explain_summary=None).explained()
+
+
 def test_load_run_names_what_is_missing_or_unsupported(tmp_path):
     with pytest.raises(FileNotFoundError, match="config.yaml is missing"):
         load_run(tmp_path)
