@@ -13,19 +13,25 @@ from medtl.synth import make_xray
 pytestmark = pytest.mark.slow
 
 
-def cv_command(data, out):
+def cv_command(data, out, parallel="folds"):
     sets = [f"data.root={data}", "data.layout=csv", "model.weights=none", "transforms.input_size=[32,32]",
-            "train.epochs=2", "train.batch_size=8", "cv.folds=2", "explain.cases=1", "cv.parallel=folds"]
+            "train.epochs=2", "train.batch_size=8", "cv.folds=2", "explain.cases=1", f"cv.parallel={parallel}"]
     return ["-m", "medtl", "cv", "configs/demo_xray.yaml", "--out", str(out), *[a for s in sets for a in ("--set", s)]]
+
+
+ENV = {**os.environ, "OMP_NUM_THREADS": "1", "PYTHONUNBUFFERED": "1"}
+
+
+def two_ranks(data, out, parallel):
+    ranks = subprocess.run([sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc_per_node", "2",
+                            *cv_command(data, out, parallel)], env=ENV, capture_output=True, text=True)
+    assert ranks.returncode == 0, ranks.stderr[-3000:]
 
 
 def test_two_ranks_running_one_fold_each_equal_one_process(tmp_path):
     data = make_xray(tmp_path / "data", patients=10, size=32, seed=2)
-    env = {**os.environ, "OMP_NUM_THREADS": "1", "PYTHONUNBUFFERED": "1"}
-    subprocess.run([sys.executable, *cv_command(data, tmp_path / "one")], check=True, env=env, capture_output=True)
-    ranks = subprocess.run([sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc_per_node", "2",
-                            *cv_command(data, tmp_path / "two")], env=env, capture_output=True, text=True)
-    assert ranks.returncode == 0, ranks.stderr[-3000:]
+    subprocess.run([sys.executable, *cv_command(data, tmp_path / "one")], check=True, env=ENV, capture_output=True)
+    two_ranks(data, tmp_path / "two", "folds")
     one = pd.read_csv(tmp_path / "one" / "oof_predictions.csv", dtype={"case_id": str, "patient_id": str})
     two = pd.read_csv(tmp_path / "two" / "oof_predictions.csv", dtype={"case_id": str, "patient_id": str})
     pd.testing.assert_frame_equal(one, two, rtol=1e-6)
@@ -34,3 +40,16 @@ def test_two_ranks_running_one_fold_each_equal_one_process(tmp_path):
     for run in ("one", "two"):
         assert (tmp_path / run / "reports" / "index.html").is_file() and (tmp_path / run / "explain").is_dir()
         assert not list((tmp_path / run).glob("fold_*/last_*"))  # every fold's checkpoint removed once finished
+
+
+def test_two_ranks_training_every_fold_data_parallel_predict_every_case_once(tmp_path):
+    data = make_xray(tmp_path / "data", patients=10, size=32, seed=2)
+    two_ranks(data, tmp_path / "ddp", "ddp")
+    run = tmp_path / "ddp"
+    oof = pd.read_csv(run / "oof_predictions.csv", dtype={"case_id": str, "patient_id": str})
+    cases = pd.read_csv(run / "cases.csv", dtype=str)
+    assert sorted(oof["case_id"]) == sorted(cases["case_id"])  # every case predicted once, by rank 0's gather
+    splits = json.loads((run / "splits.json").read_text())
+    assert sorted(oof["fold"].unique()) == [0, 1] and len(splits["folds"]) == 2
+    assert oof.filter(like="p_").sum(axis=1).to_numpy() == pytest.approx(1.0, abs=1e-5)
+    assert (run / "reports" / "index.html").is_file() and len(list((run / "explain").glob("*.png"))) == 1
