@@ -13,6 +13,8 @@ CHOICES: dict[str, tuple[str, ...]] = {
     "task": ("classification", "segmentation", "multilabel"),
     "data.layout": ("auto", "class-folders", "csv", "msd", "unlabelled"),
     "data.cache": ("memory", "disk"),
+    "model.stem": ("stride2", "monai"),
+    "model.pool": ("avg", "max", "avgmax"),
     "transforms.intensity": ("percentile", "minmax", "foreground", "none"),
     "train.strategy": ("full", "linear_probe", "freeze_unfreeze"),
     "train.optimizer": ("adamw", "sgd"),

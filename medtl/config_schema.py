@@ -58,6 +58,10 @@ class ModelSection(_Section):
     allow_mismatch: bool = Field(False, description="accept shape-mismatched backbone weights (reported either way)")
     weights_fallback: Optional[Text] = Field(
         None, description="medtl:NAME weights not in the cache: use these instead (e.g. none), with a warning")
+    stem: _choice("model.stem") = Field(
+        "stride2", description="MONAI 3D ResNets: first conv stride 2 on every axis (MedicalNet's) or 1 (MONAI's)")
+    pool: _choice("model.pool") = Field(
+        "avg", description="MONAI 3D ResNets: global pooling before the head; max or avgmax keep a small bright spot")
 
 
 class TransformsSection(_Section):

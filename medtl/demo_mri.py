@@ -39,16 +39,21 @@ def run_mri_demo(out: str | Path = "runs/demo-mri", patients: int = 40, seed: in
     """
     start, out = time.perf_counter(), Path(out)
     target = synthetic(make_mri, "mri", "lesion", patients, seed, **VOLUME)
-    runs = {}
+    runs, seconds = {}, {}
     for task, config in CONFIGS.items():
         cfg = ExperimentConfig.packaged(config).with_overrides(overrides or [])
+        stage = time.perf_counter()
         weights = ensure_source_model(cfg, MRI_SOURCE)
+        seconds["source model"] = seconds.get("source model", 0.0) + time.perf_counter() - stage
         cfg = cfg.with_overrides([f"data.root={target}", f"seed={seed}"])
         print(f"{task}: {cfg['model.backbone']} from {weights} on {patients} target patients (seed {seed}), "
               "then from scratch on the same folds")
         pair = run_with_scratch_baseline if task == "classification" else _segmentation_with_scratch_baseline
+        stage = time.perf_counter()
         runs[task] = pair(cfg, out / task, overwrite=overwrite)
-    print(f"3D demo, seed {seed}: {time.perf_counter() - start:.0f} s; run folder {out}")
+        seconds[task] = time.perf_counter() - stage
+    stages = ", ".join(f"{name} {value:.0f} s" for name, value in seconds.items())
+    print(f"3D demo, seed {seed}: {time.perf_counter() - start:.0f} s ({stages}); run folder {out}")
     return runs
 
 

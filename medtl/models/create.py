@@ -15,7 +15,7 @@ TASKS = ("classification", "segmentation")
 
 def create_model(name: str, task: str = "classification", in_chans: int = 1, num_classes: int = 2,
                  weights: str = "none", allow_mismatch: bool = False, stem: str = "stride2",
-                 input_size: Sequence[int] | None = None) -> nn.Module:
+                 input_size: Sequence[int] | None = None, pool: str = "avg") -> nn.Module:
     """A backbone from the registry, adapted to `in_chans` and `num_classes`, with `weights` loaded.
 
     `weights`: "none", "imagenet", "medicalnet", "txv:NAME", "hf:ORG/REPO[:FILE]", "file:PATH" or "medtl:NAME"
@@ -23,8 +23,9 @@ def create_model(name: str, task: str = "classification", in_chans: int = 1, num
     files are read from local caches only (see `medtl weights list`). Classification models return logits
     (B, num_classes); segmentation models are U-Nets on the backbone returning (B, num_classes, *spatial).
     The model carries `model.spec` (its `BackboneSpec`, module paths relative to the model) and
-    `model.load_report` (a `LoadReport`, None for weights="none"). `stem` applies to the MONAI 3D ResNets:
-    "stride2" (default, MedicalNet's) or "monai". `input_size` (the transforms' size) builds transformers whose
+    `model.load_report` (a `LoadReport`, None for weights="none"). `stem` and `pool` apply to the MONAI 3D
+    ResNets: stem "stride2" (default, MedicalNet's) or "monai"; pool, the global pooling before the head, "avg"
+    (default), "max" or "avgmax" (see `medtl.models.monai_3d.build_monai`). `input_size` (the transforms' size) builds transformers whose
     position embeddings are tied to a grid at that size (default: the size the weights expect); pretrained ones
     are resampled to it.
 
@@ -42,7 +43,7 @@ def create_model(name: str, task: str = "classification", in_chans: int = 1, num
     source, _ = parse_weights(spec, weights)
     pretrained = read_weights(spec, weights) if source != "none" else None
     expected = spec_for_weights(spec, weights)  # the input the weights expect, which the transforms read
-    backbone = build_backbone(spec, in_chans, num_classes, stem, input_size or expected.input_size)
+    backbone = build_backbone(spec, in_chans, num_classes, stem, input_size or expected.input_size, pool)
     report = None
     if pretrained is not None:
         state, where = pretrained

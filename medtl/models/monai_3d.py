@@ -9,11 +9,13 @@ from monai.networks.nets.resnet import (
 )
 from torch import nn
 
+from medtl.config_choices import CHOICES
+from medtl.models.pooling import GlobalPool
 from medtl.models.spec import BackboneSpec, PretrainedWeights
 
 MEDICALNET_DEPTHS = {"resnet10_3d": 10, "resnet18_3d": 18, "resnet34_3d": 34, "resnet50_3d": 50}
 MONAI_NAMES = (*MEDICALNET_DEPTHS, "densenet121_3d")
-STEMS = ("stride2", "monai")
+STEMS = CHOICES["model.stem"]
 _VOLUME_SIZE = (96, 96, 96)
 
 
@@ -61,22 +63,31 @@ def monai_spec(name: str) -> BackboneSpec:
     )
 
 
-def build_monai(spec: BackboneSpec, in_chans: int, num_classes: int, stem: str = "stride2") -> nn.Module:
+def build_monai(spec: BackboneSpec, in_chans: int, num_classes: int, stem: str = "stride2",
+                pool: str = "avg") -> nn.Module:
     """A freshly initialised MONAI 3D network.
 
     ResNets take `stem`: "stride2" (MedicalNet's own stem: the 7^3 first conv has stride 2 on every axis,
     then the max-pool, about 8x fewer FLOPs than MONAI's default) or "monai" (MONAI's default stride 1).
     The ResNets' shortcut type and downsample bias follow MedicalNet, so its checkpoints fit key for key.
-    DenseNet-121 has a single stem (`build_backbone` accepts stem="monai" for the ResNets only).
+    ResNets also take `pool`, the global pooling before the head (`medtl.models.pooling`): "avg" (MONAI's),
+    "max" or "avgmax" (both, which doubles the head's input). DenseNet-121 has a single stem and average pooling
+    (`build_backbone` accepts other values for the ResNets only).
 
     Example:
         >>> build_monai(monai_spec("resnet10_3d"), 1, 2).conv1.stride
         (2, 2, 2)
+        >>> build_monai(monai_spec("resnet10_3d"), 1, 2, pool="avgmax").fc.in_features
+        1024
     """
     if spec.architecture == "densenet121":
         return nets.DenseNet121(spatial_dims=3, in_channels=in_chans, out_channels=num_classes)
     bias_downsample, shortcut_type = get_medicalnet_pretrained_resnet_args(MEDICALNET_DEPTHS[spec.name])
-    return getattr(nets, spec.architecture)(
+    model = getattr(nets, spec.architecture)(
         spatial_dims=3, n_input_channels=in_chans, num_classes=num_classes,
         conv1_t_stride=2 if stem == "stride2" else 1, shortcut_type=shortcut_type, bias_downsample=bias_downsample,
     )
+    if pool != "avg":
+        model.avgpool = GlobalPool(pool)
+        model.fc = nn.Linear(model.avgpool.channels(model.fc.in_features), num_classes)
+    return model

@@ -8,6 +8,7 @@ from torch import nn
 
 from medtl.models.inflate import INFLATABLE, inflate_to_3d, inflated_spec
 from medtl.models.monai_3d import MEDICALNET_DEPTHS, MONAI_NAMES, STEMS, build_monai, monai_spec
+from medtl.models.pooling import POOLS
 from medtl.models.spec import BackboneSpec
 from medtl.models.timm_2d import TIMM_PREFIX, build_timm, timm_spec
 from medtl.models.torchvision_2d import TORCHVISION_NAMES, build_torchvision, torchvision_spec
@@ -54,25 +55,27 @@ def get_spec(name: str) -> BackboneSpec:
 
 
 def build_backbone(spec: BackboneSpec, in_chans: int, num_classes: int, stem: str = "stride2",
-                   input_size: Sequence[int] | None = None) -> nn.Module:
+                   input_size: Sequence[int] | None = None, pool: str = "avg") -> nn.Module:
     """A freshly initialised classification network for `spec` (no pretrained weights).
 
-    `stem` is "stride2" (the default everywhere) or "monai", which only the MONAI 3D ResNets have.
+    `stem` is "stride2" (the default everywhere) or "monai", and `pool` "avg" (the default everywhere), "max" or
+    "avgmax": the other values only the MONAI 3D ResNets have (see `build_monai`).
     `input_size` matters to timm transformers, whose position embeddings are built for it.
 
     Example:
         >>> build_backbone(get_spec("i3d:resnet18"), 1, 2).conv1.weight.shape
         torch.Size([64, 1, 7, 7, 7])
     """
-    if stem not in STEMS:
-        raise ValueError(f"stem must be one of {set(STEMS)}. Got {stem!r} instead.")
-    if stem != "stride2" and spec.name not in MEDICALNET_DEPTHS:
-        raise ValueError(f"stem={stem!r} applies to the MONAI 3D ResNets {sorted(MEDICALNET_DEPTHS)}, "
-                         f"not {spec.name}.")
+    for key, value, allowed in (("stem", stem, STEMS), ("pool", pool, POOLS)):
+        if value not in allowed:
+            raise ValueError(f"{key} must be one of {set(allowed)}. Got {value!r} instead.")
+        if value != allowed[0] and spec.name not in MEDICALNET_DEPTHS:
+            raise ValueError(f"{key}={value!r} applies to the MONAI 3D ResNets {sorted(MEDICALNET_DEPTHS)}, "
+                             f"not {spec.name}.")
     if spec.family == "torchvision":
         return build_torchvision(spec, in_chans, num_classes)
     if spec.family == "i3d":
         return inflate_to_3d(build_torchvision(torchvision_spec(spec.architecture), in_chans, num_classes))
     if spec.family == "monai":
-        return build_monai(spec, in_chans, num_classes, stem)
+        return build_monai(spec, in_chans, num_classes, stem, pool)
     return build_timm(spec, in_chans, num_classes, input_size)

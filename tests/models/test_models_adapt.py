@@ -1,9 +1,11 @@
-"""Adaptation: input channels (timm's rule), I3D inflation (2D weights seed a 3D model), the 3D ResNet stem."""
+"""Adaptation: input channels (timm's rule), I3D inflation (2D weights seed a 3D model), the 3D ResNet stem
+and global pooling."""
 import pytest
 import torch
 import torch.nn.functional as F
 
 from medtl.models import adapt_input_conv, conv_macs, create_model, get_spec
+from medtl.models.pooling import GlobalPool
 
 
 def test_one_channel_sums_the_kernels_and_answers_like_a_grey_rgb_image():
@@ -63,3 +65,23 @@ def test_stride2_stem_costs_at_least_6x_fewer_conv_macs_at_96_cubed():
     ratio = conv_macs(full, (1, 1, 96, 96, 96)) / conv_macs(fast, (1, 1, 96, 96, 96))
     assert ratio >= 6
     assert conv_macs(torch.nn.Conv3d(1, 2, 3, padding=1), (1, 1, 4, 4, 4)) == 64 * 2 * 27
+
+
+def test_max_pooling_keeps_a_single_bright_spot_that_averaging_dilutes():
+    spot = torch.zeros(1, 4, 8, 8, 6)
+    spot[0, :, 3, 3, 3] = 1.0
+    assert GlobalPool("avg")(spot).flatten().tolist() == pytest.approx([1 / 384] * 4)
+    assert GlobalPool("avgmax")(spot).flatten().tolist() == pytest.approx([1 / 384] * 4 + [1.0] * 4)
+    with torch.device("meta"):
+        models = {pool: create_model("resnet10_3d", pool=pool) for pool in ("avg", "max", "avgmax")}
+    assert [models[pool].fc.in_features for pool in models] == [512, 512, 1024]
+    assert isinstance(models["max"].avgpool, GlobalPool) and not isinstance(models["avg"].avgpool, GlobalPool)
+
+
+def test_a_source_model_with_max_pooling_seeds_the_segmentation_encoder(tmp_path):
+    torch.manual_seed(0)
+    source = create_model("resnet10_3d", num_classes=5, pool="avgmax")
+    torch.save(source.state_dict(), tmp_path / "source.pth")
+    segmenter = create_model("resnet10_3d", task="segmentation", weights=f"file:{tmp_path / 'source.pth'}")
+    assert any("head 'fc' reset" in note for note in segmenter.load_report.adapted)
+    assert torch.equal(segmenter.encoder.backbone.conv1.weight, source.conv1.weight)

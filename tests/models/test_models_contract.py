@@ -107,3 +107,7 @@ def test_bad_arguments_are_named():
         create_model("resnet18", in_chans=0)
     with pytest.raises(ValueError, match="stem='monai' applies to the MONAI 3D ResNets"):
         create_model("resnet18", stem="monai")
+    with pytest.raises(ValueError, match="pool='max' applies to the MONAI 3D ResNets"):
+        create_model("resnet18", pool="max")
+    with pytest.raises(ValueError, match="pool must be one of"):
+        create_model("resnet18_3d", pool="median")
