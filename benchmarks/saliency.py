@@ -195,7 +195,7 @@ def _line(row: dict) -> str:
 
 
 def markdown(sections: list[tuple[str, list[Task], list[dict], dict]], seconds: float) -> str:
-    lines = [f"# Saliency: which method points at the lesion\n",
+    lines = ["# Saliency: which method points at the lesion\n",
              f"`make bench-saliency` ({date.today()}, {machine_load()}, {seconds / 60:.1f} min). "
              "Pointing game: share of held-out positive images whose map peaks inside the lesion. Energy: share of "
              "the map's mass inside the lesion (a uniform map: the chance value). r: median Spearman correlation with "

@@ -172,7 +172,7 @@ def test_show_case_draws_a_volumes_axial_slice_and_says_when_its_map_is_flat(run
 
 def test_browse_hides_the_slice_slider_for_2d_and_computes_the_chosen_method(run):
     ui = browse(run)
-    (case, method), (opacity, axial) = ui.children[0].children, ui.children[1].children
+    (case, method), (_, axial) = ui.children[0].children, ui.children[1].children
     assert list(case.options) == run.top_cases()
     assert axial.layout.display == "none"
     method.value = "gradcam"
