@@ -83,7 +83,10 @@ def indexed_scan(
         (0, 5033)
     """
     started = time.time_ns()
-    entries = {folder: FolderEntry(*entry) for folder, entry in load_index(index_file).items()}
+    stored = load_index(index_file)
+    if stored is not None and stored.holds(listing):  # nothing changed: no file to read, no index to write
+        return stored.rows, stored.all_problems(), ScanReport(reused=len(stored.names))
+    entries = {folder: FolderEntry(*entry) for folder, entry in (stored.folder_entries() if stored else {}).items()}
     result: dict[str, FolderEntry] = {}
     to_read: dict[str, list[str]] = {}  # folder -> names of the files to read
     for folder, signatures in listing.items():
