@@ -18,9 +18,10 @@ Listing = dict[str, dict[str, Signature]]  # folder -> {file name: signature}, i
 
 def walk(root: Path) -> Iterator[tuple[str, list[str], dict[str, Signature], list[Problem]]]:
     """Each folder below `root` (itself first, then depth first by sorted names, through links, hidden names
-    such as ".DS_Store" or ".git" skipped): its path, its sub-folders' names (sorted), its files' signatures (what
-    `os.stat` gives through links, from one `os.scandir`; in the folder's own order), and a problem for each of its links that points back to the folder or
-    one enclosing it (not followed). A folder that cannot be listed yields nothing, as in `os.walk`.
+    such as ".DS_Store" or ".git" skipped): its path, its sub-folders' names (sorted), its files' signatures
+    (what `os.stat` gives through links, from one `os.scandir`; in the folder's own order), and a problem for
+    each of its links that points back to the folder or one enclosing it (not followed). A folder that cannot be
+    listed yields nothing, as in `os.walk`.
 
     Example:
         >>> [folder for folder, *_ in walk(Path("dataset"))]  # doctest: +SKIP

@@ -118,7 +118,8 @@ def save_index(index_file: Path, folders: Folders, started_ns: int) -> None:
     rows = [row for _, folder_rows, _ in entries for row in folder_rows]
     data = {
         "format": FORMAT, "folders": list(folders),
-        "file_counts": [len(files) for files, _, _ in entries], "row_counts": [len(folder_rows) for _, folder_rows, _ in entries],
+        "file_counts": [len(files) for files, _, _ in entries],
+        "row_counts": [len(folder_rows) for _, folder_rows, _ in entries],
         "names": [name for files, _, _ in entries for name in files],
         "sizes": [size for files, _, _ in entries for size, _ in files.values()],
         "mtimes": [mtime if mtime < racy else -1 for files, _, _ in entries for _, mtime in files.values()],
