@@ -72,6 +72,19 @@ def test_rescan_reads_no_file_then_only_the_touched_one(tmp_path: Path, reads: C
     assert reads == Counter({"read 1.dcm": 1, "hash 1.dcm": 1})
 
 
+def test_a_rescan_reports_the_problems_of_the_first_scan_without_reading(tmp_path: Path, reads: Counter) -> None:
+    root = tmp_path / "archive"
+    _archive(root)
+    (root / "normal" / "junk.dcm").write_text("not a DICOM file")
+    os.utime(root / "normal" / "junk.dcm", (HOUR_AGO, HOUR_AGO))
+    (root / "nodule" / "empty").mkdir()
+    first = scan_folder(root)
+    assert [p.reason.split(" (")[0] for p in first.problems] == ["empty folder", "not a DICOM file"]
+    reads.clear()
+    _same(scan_folder(root), first)
+    assert not reads
+
+
 def test_changed_added_and_removed_files_are_the_only_ones_read(tmp_path: Path, reads: Counter) -> None:
     root = tmp_path / "archive"
     paths = _archive(root)
