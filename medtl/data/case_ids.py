@@ -6,42 +6,47 @@ from collections import Counter
 from pathlib import Path
 
 
-def image_stem(path: str | Path) -> str:
+def image_stem(path: str | Path, folder: bool | None = None) -> str:
     """The name of an image without its extension ("a.nii.gz" -> "a"); a series folder keeps its whole name.
+    `folder` says whether `path` is a folder; None asks the file system.
 
     Example:
-        >>> image_stem("data/lung_001.nii.gz"), image_stem("data/p1/scan.dcm")
-        ('lung_001', 'scan')
+        >>> image_stem("data/lung_001.nii.gz"), image_stem("data/p1/scan.dcm"), image_stem("d/ct.v2", folder=True)
+        ('lung_001', 'scan', 'ct.v2')
     """
-    # os.path and str methods give pathlib's name and stem at a fraction of its cost (it runs once per case)
     text = os.fspath(path)
-    name = os.path.basename(os.path.normpath(text))
-    if os.path.isdir(text):
+    return _stem(os.path.basename(os.path.normpath(text)), os.path.isdir(text) if folder is None else folder)
+
+
+def id_candidates(image: str, root: str, series_uid: str | None, folder: bool) -> list[str]:
+    """Ever longer ids for one case: its stem, then its path below `root` (label/patient/stem) joined by "_",
+    then, for a series `folder`, that path plus the series uid (for several series in one folder). `image` and
+    `root` are absolute and normalised, as `case_row` and `Path.absolute` give them.
+
+    Example:
+        >>> id_candidates("/d/normal/p1/a.png", "/d", None, False)
+        ['a', 'normal_p1_a']
+    """
+    # str methods, not pathlib or os.path: this runs once per case of every scan
+    parent, _, name = image.rpartition(os.sep)
+    base = root.rstrip(os.sep)
+    if parent.startswith(base + os.sep):
+        parents = parent[len(base) + 1:].split(os.sep)
+    else:  # a manifest may point outside its folder: use the nearest two folder names
+        parents = [] if parent == base else list(Path(parent).parts[-2:])
+    stem = _stem(name, folder)
+    candidates = [stem, "_".join([*parents, stem])]
+    if folder and series_uid:
+        candidates.append(f"{candidates[-1]}_{series_uid}")
+    return candidates
+
+
+def _stem(name: str, folder: bool) -> str:
+    if folder:
         return name
     name = name[: -len(".gz")] if name.endswith(".gz") else name
     dot = name.rfind(".")
     return name[:dot] if 0 < dot < len(name) - 1 else name
-
-
-def id_candidates(image: str | Path, root: Path, series_uid: str | None) -> list[str]:
-    """Ever longer ids for one case: its stem, then its path below `root` (label/patient/stem) joined by "_",
-    then that path plus the series uid (for several series in one folder).
-
-    Example:
-        >>> id_candidates("/d/normal/p1/a.png", Path("/d"), None)
-        ['a', 'normal_p1_a']
-    """
-    parent, base = os.path.dirname(os.fspath(image)).rstrip(os.sep), os.fspath(root).rstrip(os.sep)
-    if parent == base or not parent.startswith(base + os.sep):
-        # a manifest may point outside its folder: use the nearest two folder names
-        parents = () if parent == base else Path(parent).parts[-2:]
-    else:
-        parents = tuple(parent[len(base) + 1:].split(os.sep))
-    stem = image_stem(image)
-    candidates = [stem, "_".join([*parents, stem])]
-    if series_uid:
-        candidates.append(f"{candidates[-1]}_{series_uid}")
-    return candidates
 
 
 def unique_case_ids(candidates: list[list[str]]) -> list[str]:

@@ -79,7 +79,9 @@ def case_row(
         "shape": "x".join(str(n) for n in header.shape),
         "image_hash": image_hash(header),
         "patient_id_source": patient_id_source,
-        "channels": header.channels,  # for the cohort checks of `build_table`; not a column of the table
+        # for `build_table` (its cohort checks and case ids); not columns of the table
+        "channels": header.channels,
+        "folder": os.path.isdir(header.path),
     }
 
 
@@ -129,8 +131,8 @@ def build_table(rows: list[dict[str, Any]], problems: list[Problem], root: Path)
     """
     rows, duplicates = drop_duplicates(sorted(rows, key=lambda r: (r["image"], r["series"] or "")))
     rows, outliers = cohort_outliers(rows)
-    candidates = [id_candidates(r["image"], root.absolute(), r["series"] if os.path.isdir(r["image"]) else None)
-                  for r in rows]
+    base = str(root.absolute())
+    candidates = [id_candidates(r["image"], base, r["series"], r["folder"]) for r in rows]
     for row, case_id in zip(rows, unique_case_ids(candidates)):
         row["case_id"] = case_id
     df = pd.DataFrame(rows, columns=list(SCAN_COLUMNS))

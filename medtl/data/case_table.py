@@ -103,6 +103,14 @@ def _is_bool_mask(rows: Any) -> bool:
     return hasattr(rows, "dtype") and rows.dtype == bool
 
 
+def _as_text(column: pd.Series) -> pd.Series:
+    """The column as objects: its values as str, its missing values (None, NaN) as they are."""
+    if isinstance(column.dtype, pd.StringDtype) or pd.api.types.infer_dtype(column, skipna=True) in (
+            "string", "empty"):
+        return column.astype(object)  # text already: no value to convert one by one
+    return column.map(lambda v: v if _is_missing(v) else str(v)).astype(object)
+
+
 def _validated(df: pd.DataFrame) -> pd.DataFrame:
     missing = [c for c in REQUIRED if c not in df.columns]
     if missing:
@@ -110,9 +118,9 @@ def _validated(df: pd.DataFrame) -> pd.DataFrame:
     df = df.reset_index(drop=True).copy()
     for col in TEXT_COLUMNS:
         if col in df:
-            df[col] = df[col].map(lambda v: v if _is_missing(v) else str(v)).astype(object)
+            df[col] = _as_text(df[col])
     for col in REQUIRED:
-        empty = df[col].map(lambda v: _is_missing(v) or v == "")
+        empty = df[col].isna() | (df[col] == "")
         if empty.any():
             i = int(empty.idxmax())
             raise ValueError(f"row {i} (image {df.loc[i, 'image']!r}) has an empty {col}")

@@ -10,24 +10,25 @@ Written by hand: no library caches per-file scan results of a folder tree.
 from __future__ import annotations
 
 import hashlib
-import json
 import os
 import time
-import warnings
-from collections import defaultdict
 from dataclasses import dataclass
 from pathlib import Path
 
 from medtl.data.case_table import COLUMNS, Problem
+from medtl.data.folder_walk import Listing, Signature
+from medtl.data.scan_index_file import load_index, save_index
 from medtl.data.scan_parallel import FolderScan, Row, RowMaker, scan_folders
-
-FORMAT = 2
-Signature = tuple[int, int]  # (size in bytes, modification time in ns); (size, -1) is never trusted
 
 
 @dataclass
 class FolderEntry:
-    """What the index holds for one folder: its files' signatures, and the rows and problems they gave."""
+    """What the index holds for one folder: its files' signatures, and the rows and problems they gave.
+
+    Example:
+        >>> FolderEntry({"a.dcm": (3120, 17)}, [{"image": "/d/p1"}], []).makes_volume("/d/p1")
+        True
+    """
 
     files: dict[str, Signature]
     rows: list[Row]
@@ -65,61 +66,61 @@ def index_path(root: Path, layout: str) -> Path:
 
 
 def indexed_scan(
-    files: list[Path], make_row: RowMaker, index_file: Path, workers: int | None = None
+    listing: Listing, make_row: RowMaker, index_file: Path, workers: int | None = None
 ) -> tuple[list[Row], list[Problem], ScanReport]:
-    """Case rows and problems of `files`, reading only what the index at `index_file` does not hold unchanged,
-    and the index brought up to date. `make_row` turns a header into a row (see `scan_folders`).
+    """Case rows and problems of the files of `listing` (see `survey`), reading only what the index at
+    `index_file` does not hold unchanged, and the index brought up to date. `make_row` turns a header into a
+    row (see `scan_folders`).
 
     Example:
         >>> from functools import partial
         >>> from medtl.data.layouts.layout_class_folders import folder_case_row
-        >>> from medtl.data.folder_walk import list_files
+        >>> from medtl.data.folder_walk import survey
         >>> root = Path("chest_xrays")  # doctest: +SKIP
-        >>> rows, problems, report = indexed_scan(list_files(root), partial(folder_case_row, root=root,
+        >>> rows, problems, report = indexed_scan(survey(root)[0], partial(folder_case_row, root=root,
         ...     labelled=True), index_path(root, "class-folders"))  # doctest: +SKIP
         >>> report.read, report.reused  # doctest: +SKIP
         (0, 5033)
     """
     started = time.time_ns()
-    entries = _load(index_file)
-    current: dict[str, dict[str, Signature]] = defaultdict(dict)
-    paths: dict[str, list[Path]] = defaultdict(list)
-    for path in files:  # os.path on strings: pathlib's parsing would cost more than the stat
-        folder, name = os.path.split(text := str(path))
-        stat = os.stat(text)
-        current[folder][name] = (stat.st_size, stat.st_mtime_ns)
-        paths[folder].append(path)
-    report = ScanReport()
+    stored = load_index(index_file)
+    if stored is not None and stored.holds(listing):  # nothing changed: no file to read, no index to write
+        return stored.rows, stored.all_problems(), ScanReport(reused=len(stored.names))
+    entries = {folder: FolderEntry(*entry) for folder, entry in (stored.folder_entries() if stored else {}).items()}
     result: dict[str, FolderEntry] = {}
-    to_read: dict[str, list[Path]] = {}
-    for folder, signatures in current.items():
+    to_read: dict[str, list[str]] = {}  # folder -> names of the files to read
+    for folder, signatures in listing.items():
         entry = entries.get(folder)
         kept = _still_valid(entry, folder, signatures) if entry else None
-        if kept is None:
-            to_read[folder] = paths[folder]
-        else:
+        if kept is not None:
             result[folder] = kept
-            to_read[folder] = [p for p in paths[folder] if p.name not in kept.files]
-            if not to_read[folder]:
-                del to_read[folder]
-    scans = dict(zip(to_read, scan_folders(list(to_read.values()), make_row, workers)))
-    report.read = sum(len(read) for read in to_read.values())
-    again = [f for f, scan in scans.items() if f in result and _joins_a_series(scan, result[f])]
-    scans.update(zip(again, scan_folders([paths[f] for f in again], make_row, workers)))
-    for folder in again:
-        result.pop(folder)
-        to_read[folder] = paths[folder]
-        report.read += len(paths[folder])
+        if kept is None or kept is not entry:  # kept is the entry itself when no file changed
+            to_read[folder] = [name for name in signatures if kept is None or name not in kept.files]
+    to_read = {folder: names for folder, names in to_read.items() if names}
+    scans = dict(zip(to_read, _scan(to_read, make_row, workers)))
+    report = ScanReport(read=sum(len(names) for names in to_read.values()))
+    again = {f: list(listing[f]) for f, scan in scans.items() if f in result and _joins_a_series(scan, result[f])}
+    scans.update(zip(again, _scan(again, make_row, workers)))
+    for folder, names in again.items():
+        del result[folder]
+        to_read[folder] = names
+        report.read += len(names)
     for folder, (rows, problems) in scans.items():
         old = result.get(folder, FolderEntry({}, [], []))
-        fresh = {p.name: current[folder][p.name] for p in to_read[folder]}
+        fresh = {name: listing[folder][name] for name in to_read[folder]}
         result[folder] = FolderEntry({**old.files, **fresh}, old.rows + rows, old.problems + problems)
-    report.reused = len(files) - sum(len(read) for read in to_read.values())
+    report.reused = sum(len(files) for files in listing.values()) - sum(len(names) for names in to_read.values())
     if any(result.get(folder) is not entries.get(folder) for folder in result.keys() | entries.keys()):
-        _save(index_file, result, started)  # some folder changed (an unchanged one is its own entry)
+        # some folder changed (an unchanged one is its own entry)
+        save_index(index_file, {f: (e.files, e.rows, e.problems) for f, e in result.items()}, started)
     rows = [row for entry in result.values() for row in entry.rows]
     problems = [problem for entry in result.values() for problem in entry.problems]
     return rows, problems, report
+
+
+def _scan(to_read: dict[str, list[str]], make_row: RowMaker, workers: int | None) -> list[FolderScan]:
+    groups = [[Path(folder, name) for name in sorted(names)] for folder, names in to_read.items()]
+    return scan_folders(groups, make_row, workers)
 
 
 def _still_valid(entry: FolderEntry, folder: str, signatures: dict[str, Signature]) -> FolderEntry | None:
@@ -130,8 +131,8 @@ def _still_valid(entry: FolderEntry, folder: str, signatures: dict[str, Signatur
     if entry.makes_volume(folder):
         return None
     unchanged = {name for name, sig in entry.files.items() if sig[1] >= 0 and signatures.get(name) == sig}
-    rows = [r for r in entry.rows if Path(r["image"]).name in unchanged]
-    problems = [p for p in entry.problems if Path(p.path).name in unchanged]
+    rows = [r for r in entry.rows if os.path.basename(r["image"]) in unchanged]
+    problems = [p for p in entry.problems if os.path.basename(p.path) in unchanged]
     return FolderEntry({name: entry.files[name] for name in unchanged}, rows, problems)
 
 
@@ -139,41 +140,3 @@ def _joins_a_series(scan: FolderScan, kept: FolderEntry) -> bool:
     """True when a newly read file belongs to a DICOM series that files kept from the index also belong to."""
     series = {r["series"] for r in kept.rows if r.get("series")}
     return any(r.get("series") in series for r in scan[0])
-
-
-def _load(index_file: Path) -> dict[str, FolderEntry]:
-    try:
-        data = json.loads(index_file.read_text())
-    except (OSError, ValueError):
-        return {}  # no index yet, or one that cannot be read: the scan reads every file and writes a new one
-    if data.get("format") != FORMAT:
-        return {}
-    return {
-        folder: FolderEntry({name: tuple(sig) for name, sig in e["files"].items()}, e["rows"],
-                            [Problem(*p) for p in e["problems"]])
-        for folder, e in data["folders"].items()
-    }
-
-
-def _save(index_file: Path, entries: dict[str, FolderEntry], started_ns: int) -> None:
-    # A file modified while the scan ran (or within the file system's timestamp resolution of it) may change
-    # again without its signature changing: it is stored as never trusted, so the next scan reads it again.
-    racy = started_ns - 2_000_000_000
-    folders = {
-        folder: {
-            "files": {name: [size, mtime if mtime < racy else -1] for name, (size, mtime) in e.files.items()},
-            "rows": e.rows,
-            "problems": [[p.path, p.reason, p.severity] for p in e.problems],
-        }
-        for folder, e in entries.items()
-    }
-    partial = index_file.with_name(f"{index_file.name}.{os.getpid()}.partial")  # torchrun's ranks all scan
-    try:
-        index_file.parent.mkdir(parents=True, exist_ok=True)
-        partial.write_text(json.dumps({"format": FORMAT, "folders": folders}))
-        partial.replace(index_file)
-    except OSError as err:  # the scan stands without its index; the next one reads every file again
-        if partial.parent.is_dir():
-            partial.unlink(missing_ok=True)
-        warnings.warn(f"{index_file}: cannot write the scan index ({err.strerror or err}); the next scan of "
-                      "this folder reads every file again", stacklevel=3)

@@ -2,7 +2,6 @@
 parallel workers give the same rows as one process."""
 from __future__ import annotations
 
-import json
 import os
 import shutil
 import time
@@ -20,9 +19,10 @@ import medtl.data.scan_parallel
 import medtl.io.dicom.dicom_tags
 from benchmarks.archive import write_archive
 from medtl.data import scan_folder
-from medtl.data.folder_walk import list_files
+from medtl.data.folder_walk import list_files, survey
 from medtl.data.layouts.layout_class_folders import folder_case_row
 from medtl.data.scan_index import index_path, indexed_scan
+from medtl.data.scan_index_file import load_index
 from medtl.data.scan_parallel import scan_folders
 
 HOUR_AGO = time.time() - 3600
@@ -72,6 +72,19 @@ def test_rescan_reads_no_file_then_only_the_touched_one(tmp_path: Path, reads: C
     assert reads == Counter({"read 1.dcm": 1, "hash 1.dcm": 1})
 
 
+def test_a_rescan_reports_the_problems_of_the_first_scan_without_reading(tmp_path: Path, reads: Counter) -> None:
+    root = tmp_path / "archive"
+    _archive(root)
+    (root / "normal" / "junk.dcm").write_text("not a DICOM file")
+    os.utime(root / "normal" / "junk.dcm", (HOUR_AGO, HOUR_AGO))
+    (root / "nodule" / "empty").mkdir()
+    first = scan_folder(root)
+    assert [p.reason.split(" (")[0] for p in first.problems] == ["empty folder", "not a DICOM file"]
+    reads.clear()
+    _same(scan_folder(root), first)
+    assert not reads
+
+
 def test_changed_added_and_removed_files_are_the_only_ones_read(tmp_path: Path, reads: Counter) -> None:
     root = tmp_path / "archive"
     paths = _archive(root)
@@ -86,8 +99,8 @@ def test_changed_added_and_removed_files_are_the_only_ones_read(tmp_path: Path, 
     assert str(paths[0].relative_to(root)) not in images and str(paths[5].relative_to(root)) not in images
     assert "normal/PATIENT000002/new.dcm" in images
     assert [p.reason for p in table.problems] == [f"duplicate of {paths[2]}"]
-    index = json.loads(index_path(root, "class-folders").read_text())["folders"][str(paths[5].parent)]
-    assert paths[5].name not in index["files"]
+    files, _, _ = load_index(index_path(root, "class-folders")).folder_entries()[str(paths[5].parent)]
+    assert paths[5].name not in files
     reads.clear()
     _same(scan_folder(root, layout="class-folders"), scan_folder(root))  # the index holds the changes
     assert set(reads) <= {"read 0.dcm", "hash 0.dcm", "read new.dcm", "hash new.dcm"}  # just written: reread
@@ -100,8 +113,8 @@ def test_a_removed_file_leaves_the_table_and_the_index_without_reading(tmp_path:
     reads.clear()
     paths[6].unlink()
     assert len(scan_folder(root)) == 8 and not reads
-    index = json.loads(index_path(root, "class-folders").read_text())["folders"]
-    assert sorted(index[str(paths[6].parent)]["files"]) == [paths[7].name]
+    files, _, _ = load_index(index_path(root, "class-folders")).folder_entries()[str(paths[6].parent)]
+    assert sorted(files) == [paths[7].name]
 
 
 def test_a_changed_slice_rereads_its_series(tmp_path: Path, reads: Counter) -> None:
@@ -128,16 +141,31 @@ def test_workers_give_the_rows_of_one_process(tmp_path: Path, monkeypatch: pytes
     assert scan_folders(groups, make_row, workers=2) == scan_folders(groups, make_row, workers=1)
 
 
-def test_an_unreadable_index_is_rebuilt(tmp_path: Path, reads: Counter) -> None:
+@pytest.mark.parametrize("text", ["{not json", "[1, 2]", '{"format": "3"}', '{"format": 3, "folders": ["/x"]}',
+                                  '{"format": 3, "folders": ["/x"], "file_counts": [1], "row_counts": [0], '
+                                  '"names": [], "sizes": [], "mtimes": [], "rows": {}, "problems": {}}'])
+def test_an_unreadable_or_foreign_index_is_ignored_with_a_warning_and_rebuilt(tmp_path: Path, reads: Counter,
+                                                                              text: str) -> None:
     root = tmp_path / "archive"
     _archive(root)
     make_row = partial(folder_case_row, root=root, labelled=True)
     index = index_path(root, "class-folders")
     index.parent.mkdir(parents=True)
-    index.write_text("{not json")
-    rows, problems, report = indexed_scan(list_files(root), make_row, index)
+    index.write_text(text)
+    with pytest.warns(UserWarning, match="not a scan index .*; ignored: this scan reads every file"):
+        rows, problems, report = indexed_scan(survey(root)[0], make_row, index)
     assert (len(rows), problems, report.read, report.reused) == (9, [], 9, 0)
-    assert indexed_scan(list_files(root), make_row, index)[2].reused == 9
+    assert indexed_scan(survey(root)[0], make_row, index)[2].reused == 9
+
+
+def test_an_index_of_another_format_is_rebuilt_quietly(tmp_path: Path, recwarn: pytest.WarningsRecorder) -> None:
+    root = tmp_path / "archive"
+    _archive(root)
+    index = index_path(root, "class-folders")
+    index.parent.mkdir(parents=True)
+    index.write_text('{"format": 2, "folders": {}}')
+    assert len(scan_folder(root)) == 9 and not [w for w in recwarn if "scan index" in str(w.message)]
+    assert load_index(index) is not None
 
 
 def _by_folder(paths: list[Path]) -> list[list[Path]]:

@@ -27,12 +27,11 @@ def scan_class_folders(root: Path) -> tuple[list[dict[str, Any]], list[Problem]]
         >>> rows[0]["label"], rows[0]["patient_id"]  # doctest: +SKIP
         ('pneumonia', 'PAT-007')
     """
-    files, folder_problems = survey(root)
-    loose = [f for f in files if f.parent == root]
+    listing, folder_problems = survey(root)
+    loose = listing.pop(str(root), {})
     make_row = partial(folder_case_row, root=root, labelled=True)
-    labelled = [f for f in files if f.parent != root]
-    rows, problems, _ = indexed_scan(labelled, make_row, index_path(root, "class-folders"))
-    problems = [*problems, *folder_problems, *(Problem(str(f), NOT_IN_LABEL_FOLDER) for f in loose)]
+    rows, problems, _ = indexed_scan(listing, make_row, index_path(root, "class-folders"))
+    problems = [*problems, *folder_problems, *(Problem(str(root / name), NOT_IN_LABEL_FOLDER) for name in loose)]
     return rows, problems
 
 

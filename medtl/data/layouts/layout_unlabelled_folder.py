@@ -25,6 +25,6 @@ def scan_unlabelled_folder(root: Path) -> tuple[list[dict[str, Any]], list[Probl
         ('PAT-107', None)
     """
     make_row = partial(folder_case_row, root=root, labelled=False)
-    files, folder_problems = survey(root)
-    rows, problems, _ = indexed_scan(files, make_row, index_path(root, "folder"))
+    listing, folder_problems = survey(root)
+    rows, problems, _ = indexed_scan(listing, make_row, index_path(root, "folder"))
     return rows, [*problems, *folder_problems]
