@@ -67,7 +67,7 @@ class UNetHead(nn.Module):
     """A U-Net decoder (MONAI `UpCat` blocks) plus a segmentation head: the input and the encoder's feature maps
     (shallow to deep) -> logits.
 
-    The input itself is a skip too: a `TwoConv` block on it, at half the shallowest feature's stride (full
+    The input itself is a skip too: two convolutions on it, at half the shallowest feature's stride (full
     resolution behind a stride-2 stem), so that lesions a few voxels across keep their edges. Each decoder level
     has `16 * stride` channels, at most 256.
 
