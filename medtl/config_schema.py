@@ -129,6 +129,9 @@ class SegSection(_Section):
     positive_fraction: float = Field(0.5, ge=0, le=1, description="share of those patches centred on a lesion voxel")
     overlap: float = Field(0.25, ge=0, lt=1, description="sliding-window overlap at inference")
     loss: _choice("seg.loss") = Field("dice_ce", description="dice_ce is Dice + cross-entropy")
+    encoder_depth: Optional[int] = Field(
+        None, ge=1, description="the U-Net's encoder keeps the backbone's first N feature layers (null: all); "
+                                "e.g. 3 for a 3D ResNet: stem, layer1, layer2 (stride 8)")
 
 
 class CVSection(_Section):

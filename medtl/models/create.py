@@ -15,7 +15,8 @@ TASKS = ("classification", "segmentation")
 
 def create_model(name: str, task: str = "classification", in_chans: int = 1, num_classes: int = 2,
                  weights: str = "none", allow_mismatch: bool = False, stem: str = "stride2",
-                 input_size: Sequence[int] | None = None, pool: str = "avg") -> nn.Module:
+                 input_size: Sequence[int] | None = None, pool: str = "avg",
+                 encoder_depth: int | None = None) -> nn.Module:
     """A backbone from the registry, adapted to `in_chans` and `num_classes`, with `weights` loaded.
 
     `weights`: "none", "imagenet", "medicalnet", "txv:NAME", "hf:ORG/REPO[:FILE]", "file:PATH" or "medtl:NAME"
@@ -27,7 +28,8 @@ def create_model(name: str, task: str = "classification", in_chans: int = 1, num
     ResNets: stem "stride2" (default, MedicalNet's) or "monai"; pool, the global pooling before the head, "avg"
     (default), "max" or "avgmax" (see `medtl.models.monai_3d.build_monai`). `input_size` (the transforms' size) builds transformers whose
     position embeddings are tied to a grid at that size (default: the size the weights expect); pretrained ones
-    are resampled to it.
+    are resampled to it. `encoder_depth` (segmentation only) keeps the U-Net's encoder to the backbone's first
+    feature layers (`BackboneUNet`).
 
     Example:
         >>> model = create_model("resnet18", in_chans=1, num_classes=3)
@@ -52,7 +54,7 @@ def create_model(name: str, task: str = "classification", in_chans: int = 1, num
     if task == "classification":
         model, model_spec = backbone, spec
     else:
-        model, model_spec = BackboneUNet(backbone, spec, in_chans, num_classes), spec.within("encoder.backbone", "head")
+        model, model_spec = BackboneUNet(backbone, spec, in_chans, num_classes, encoder_depth), spec.within("encoder.backbone", "head")
     model.spec = model_spec
     model.load_report = report
     return model

@@ -1,6 +1,7 @@
 """A U-Net whose encoder is a registry backbone (with its pretrained weights), for 2D and 3D segmentation.
 
-The decoder and segmentation head are MONAI's FlexibleUNet parts (`UNetDecoder`, `SegmentationHead`).
+The decoder is built from MONAI's U-Net blocks (`UpCat`, as in BasicUNet; FlexibleUNet's `SegmentationHead`),
+with one skip more than FlexibleUNet's: the input itself, at full resolution.
 FlexibleUNet's own encoders are MONAI re-implementations whose parameters do not match torchvision
 checkpoints (e.g. its ResNet-18 uses shortcut type "A"), so the encoder here is the backbone itself: forward
 hooks collect its feature maps at `spec.feature_layers`, shallow to deep. torchvision's FX feature extractor
@@ -12,12 +13,13 @@ from functools import partial
 
 import torch
 import torch.nn.functional as F
-from monai.networks.nets.flexible_unet import SegmentationHead, UNetDecoder
+from monai.networks.blocks import Convolution
+from monai.networks.nets.basic_unet import UpCat
+from monai.networks.nets.flexible_unet import SegmentationHead
 from torch import nn
 
 from medtl.models.spec import BackboneSpec
 
-DECODER_CHANNELS = (256, 128, 64, 32, 16)
 _PROBE_SIZE = 32
 
 
@@ -62,55 +64,81 @@ class FeatureEncoder(nn.Module):
 
 
 class UNetHead(nn.Module):
-    """MONAI's U-Net decoder plus a segmentation head: feature maps (shallow to deep) -> logits.
+    """A U-Net decoder (MONAI `UpCat` blocks) plus a segmentation head: the input and the encoder's feature maps
+    (shallow to deep) -> logits.
+
+    The input itself is a skip too: two convolutions on it, at half the shallowest feature's stride (full
+    resolution behind a stride-2 stem), so that lesions a few voxels across keep their edges. Each decoder level
+    has `16 * stride` channels, at most 256.
 
     Example:
-        >>> head = UNetHead(2, [16, 32], num_classes=3, first_stride=2)
-        >>> head([torch.zeros(1, 16, 8, 8), torch.zeros(1, 32, 4, 4)]).shape
+        >>> head = UNetHead(2, 1, [16, 32], num_classes=3, first_stride=2)
+        >>> x = torch.zeros(1, 1, 16, 16)
+        >>> head(x, [torch.zeros(1, 16, 8, 8), torch.zeros(1, 32, 4, 4)]).shape
         torch.Size([1, 3, 16, 16])
     """
 
-    def __init__(self, spatial_dims: int, channels: list[int], num_classes: int, first_stride: int):
+    def __init__(self, spatial_dims: int, in_chans: int, channels: list[int], num_classes: int, first_stride: int):
         super().__init__()
-        decoder_channels = DECODER_CHANNELS[: len(channels)]
-        self.skip_connect = len(channels) - 1
-        self.decoder = UNetDecoder(
-            spatial_dims=spatial_dims, encoder_channels=[0, *channels], decoder_channels=decoder_channels,
-            act=("relu", {"inplace": True}), norm=("batch", {"eps": 1e-3, "momentum": 0.1}), dropout=0.0,
-            bias=False, upsample="nontrainable", pre_conv="default", interp_mode="nearest", align_corners=None,
-            is_pad=True,
+        layer = {"act": ("relu", {"inplace": True}), "norm": ("batch", {"eps": 1e-3, "momentum": 0.1}),
+                 "bias": False}
+        strides = [first_stride // 2 * 2**level for level in range(len(channels) + 1)]
+        widths = [min(16 * stride, 256) for stride in strides]
+        self.input_block = nn.Sequential(
+            Convolution(spatial_dims, in_chans, widths[0], strides=strides[0], **layer),
+            Convolution(spatial_dims, widths[0], widths[0], **layer),
+        )
+        skips = [widths[0], *channels[:-1]]
+        ins = [channels[-1], *widths[len(channels) - 1:0:-1]]
+        self.decoder = nn.ModuleList(
+            UpCat(spatial_dims, in_chns, cat_chns=skip, out_chns=out, upsample="nontrainable", interp_mode="nearest",
+                  align_corners=None, halves=True, is_pad=True, **layer)
+            for in_chns, skip, out in zip(ins, reversed(skips), reversed(widths[:-1]))
         )
         self.segmentation_head = SegmentationHead(
-            spatial_dims=spatial_dims, in_channels=decoder_channels[-1], out_channels=num_classes, kernel_size=3,
-            scale_factor=first_stride / 2,
+            spatial_dims=spatial_dims, in_channels=widths[0], out_channels=num_classes, kernel_size=3,
+            scale_factor=strides[0],
         )
 
-    def forward(self, features: list[torch.Tensor]) -> torch.Tensor:
-        return self.segmentation_head(self.decoder(features, self.skip_connect))
+    def forward(self, x: torch.Tensor, features: list[torch.Tensor]) -> torch.Tensor:
+        skips = [self.input_block(x), *features[:-1]]
+        y = features[-1]
+        for block, skip in zip(self.decoder, reversed(skips)):
+            y = block(y, skip)
+        return self.segmentation_head(y)
 
 
 class BackboneUNet(nn.Module):
     """U-Net: `encoder` (the backbone, classifier dropped) -> `head` (decoder + segmentation head).
     Logits have the input's spatial size; inputs are padded to a multiple of the deepest stride and the
-    output cropped back.
+    output cropped back. `encoder_depth` keeps the backbone's first feature layers only (all when None); the
+    layers after the deepest one kept are dropped.
 
     Example:
         >>> from medtl.models import create_model
         >>> create_model("resnet18", task="segmentation", num_classes=3)(torch.zeros(1, 1, 40, 36)).shape
         torch.Size([1, 3, 40, 36])
+        >>> unet = create_model("resnet18_3d", task="segmentation", encoder_depth=3)
+        >>> unet.multiple, type(unet.encoder.backbone.layer3).__name__
+        (8, 'Identity')
     """
 
-    def __init__(self, backbone: nn.Module, spec: BackboneSpec, in_chans: int, num_classes: int):
+    def __init__(self, backbone: nn.Module, spec: BackboneSpec, in_chans: int, num_classes: int,
+                 encoder_depth: int | None = None):
         super().__init__()
-        self.encoder = FeatureEncoder(backbone, spec.feature_layers)
+        layers = spec.feature_layers[:encoder_depth]
+        if encoder_depth is not None and not 1 <= encoder_depth <= len(spec.feature_layers):
+            raise ValueError(f"{spec.name}: encoder_depth must be between 1 and {len(spec.feature_layers)} (its "
+                             f"feature layers {list(spec.feature_layers)}). Got {encoder_depth!r} instead.")
+        self.encoder = FeatureEncoder(backbone, layers)
         channels, strides = _probe(self.encoder, spec.spatial_dims, in_chans)
         self.keep = [i for i, stride in enumerate(strides) if stride >= 2]
         kept = [strides[i] for i in self.keep]
-        if kept != [kept[0] * 2**i for i in range(len(kept))]:
+        if not kept or kept != [kept[0] * 2**i for i in range(len(kept))]:
             raise ValueError(f"{spec.name}: a U-Net needs feature maps that halve in size layer by layer; "
-                             f"{spec.feature_layers} have strides {strides}.")
+                             f"{list(layers)} have strides {strides}.")
         self.multiple = kept[-1]
-        self.head = UNetHead(spec.spatial_dims, [channels[i] for i in self.keep], num_classes, kept[0])
+        self.head = UNetHead(spec.spatial_dims, in_chans, [channels[i] for i in self.keep], num_classes, kept[0])
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         size = x.shape[2:]
@@ -118,7 +146,7 @@ class BackboneUNet(nn.Module):
         if any(padding):
             x = F.pad(x, [p for extra in reversed(padding) for p in (0, extra)])
         features = self.encoder(x)
-        logits = self.head([features[i] for i in self.keep])
+        logits = self.head(x, [features[i] for i in self.keep])
         return logits[(..., *(slice(0, s) for s in size))]
 
 

@@ -81,7 +81,9 @@ class SegSettings:
 
 def segmentation_loss(name: str) -> nn.Module:
     """MONAI's Dice ("dice") or Dice + cross-entropy ("dice_ce") loss, for class logits against a label map
-    with one channel.
+    with one channel. Dice is the lesion's alone (the background's Dice is near 1 whatever the model does, and
+    would halve the lesion's weight) over the batch as one volume, so a patch without lesion adds its false
+    positives to the batch's Dice instead of scoring 0 or 1 by itself.
 
     Example:
         >>> segmentation_loss("dice_ce").__class__.__name__
@@ -89,7 +91,7 @@ def segmentation_loss(name: str) -> nn.Module:
     """
     if name not in LOSSES:
         raise ValueError(f"seg.loss must be one of {set(LOSSES)}. Got {name!r} instead.")
-    return LOSSES[name](to_onehot_y=True, softmax=True)
+    return LOSSES[name](include_background=False, to_onehot_y=True, softmax=True, batch=True)
 
 
 def training_pipeline(pipes: Pipelines, settings: SegSettings) -> T.Compose:

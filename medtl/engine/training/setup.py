@@ -31,9 +31,10 @@ def build_model(cfg: ExperimentConfig, num_classes: int, weights: str | None = N
     """
     chosen = cfg["model.weights"] if weights is None else weights
     task = "segmentation" if cfg["task"] == "segmentation" else "classification"  # multilabel: one logit each
+    depth = cfg["seg.encoder_depth"] if task == "segmentation" else None
     build = partial(create_model, cfg["model.backbone"], task=task, in_chans=1, num_classes=num_classes,
                     allow_mismatch=cfg["model.allow_mismatch"], input_size=input_size(cfg), stem=cfg["model.stem"],
-                    pool=cfg["model.pool"])
+                    pool=cfg["model.pool"], encoder_depth=depth)
     fallback = cfg["model.weights_fallback"]
     try:
         return build(weights=chosen)

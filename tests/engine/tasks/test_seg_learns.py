@@ -41,6 +41,38 @@ def test_unet_learns_a_bright_lesion_with_dice_ce_and_sliding_window():
     assert scores["dice"].mean() > 0.5
 
 
+def bright_cubes(n, seed):
+    """16^3 noise volumes whose lesion is a 4^3 bright cube at a random place."""
+    rng = np.random.default_rng(seed)
+    items = []
+    for _ in range(n):
+        image = rng.normal(0.0, 0.2, (1, 16, 16, 16)).astype(np.float32)
+        mask = np.zeros((1, 16, 16, 16), np.float32)
+        x, y, z = rng.integers(2, 10, 3)
+        mask[0, x:x + 4, y:y + 4, z:z + 4] = 1.0
+        image[mask > 0] += 2.0
+        items.append({"image": torch.from_numpy(image), "mask": torch.from_numpy(mask)})
+    return items
+
+
+def test_a_two_layer_3d_unet_learns_a_small_bright_cube():
+    torch.manual_seed(0)
+    model = create_model("resnet10_3d", task="segmentation", num_classes=2, encoder_depth=2)
+    train(model, bright_cubes(16, seed=0), TrainSettings(epochs=6, batch_size=4, lr=3e-3), head=model.spec.classifier,
+          objective=Objective(criterion=segmentation_loss("dice_ce"), target_key="mask"), progress=False)
+    held_out = bright_cubes(4, seed=1)
+    masks = predict_masks(model, held_out, TrainSettings(batch_size=4), window=(16, 16, 16))
+    scores = segmentation_metrics(masks, [item["mask"][0].numpy() for item in held_out])
+    assert scores["dice"].mean() > 0.5
+
+
+def test_dice_counts_the_lesion_alone():
+    mask = torch.zeros(1, 1, 8, 8, 8)
+    mask[..., 2:4, 2:4, 2:4] = 1.0
+    background_only = torch.stack([torch.full((8, 8, 8), 9.0), torch.full((8, 8, 8), -9.0)])[None]
+    assert segmentation_loss("dice")(background_only, mask).item() == pytest.approx(1.0, abs=1e-3)
+
+
 def test_criterion_and_class_weights_are_exclusive():
     with pytest.raises(ValueError, match="not both"):
         Objective(loss_weights=torch.ones(2), criterion=segmentation_loss("dice"), target_key="mask")
