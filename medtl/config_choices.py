@@ -24,7 +24,7 @@ CHOICES: dict[str, tuple[str, ...]] = {
     "seg.loss": ("dice_ce", "dice"),
     "cv.aggregate": ("mean", "max", "noisy_or"),
     "cv.parallel": ("folds", "ddp"),
-    "explain.method": ("auto", "gradxlocal", "gradient", "gradxinput", "smoothgrad", "integrated_gradients",
+    "explain.method": ("auto", "verified", "gradxlocal", "gradient", "gradxinput", "smoothgrad", "integrated_gradients",
                        "occlusion", "gradcam", "gradcampp", "layercam", "hirescam"),
 }
 # The sources of `model.weights` (before the colon) and the libraries backbones come from, for `medtl weights list`.

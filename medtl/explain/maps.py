@@ -10,7 +10,7 @@ from monai.networks.layers import GaussianFilter
 
 # Methods that explain the activations of a layer (class-activation maps) and methods that explain the input.
 CAM_METHODS = ("gradcam", "gradcampp", "layercam", "hirescam")
-INPUT_METHODS = ("gradxlocal", "gradient", "gradxinput", "smoothgrad", "integrated_gradients", "occlusion")
+INPUT_METHODS = ("verified", "gradxlocal", "gradient", "gradxinput", "smoothgrad", "integrated_gradients", "occlusion")
 METHODS = INPUT_METHODS + CAM_METHODS
 # Gradient methods are smoothed with a Gaussian of half the scale of a small lesion (benchmarks/SALIENCY.md: at
 # the full scale, peaks merge with nearby anatomy and miss lesions of a few pixels).

@@ -121,7 +121,7 @@ def test_show_case_draws_the_image_the_heatmap_at_the_given_opacity_and_the_lesi
     assert len(ax.images) == 2 and ax.images[1].get_alpha() == 0.7
     np.testing.assert_array_equal(ax.images[0].get_array(), result.image.array)
     np.testing.assert_array_equal(ax.images[1].get_array(), result.heatmap)
-    assert nodule in ax.get_title() and "gradxlocal: p(nodule) =" in ax.get_title()  # the measured default
+    assert nodule in ax.get_title() and "verified: p(nodule) =" in ax.get_title()  # the measured default
     assert len(ax.collections) == 1  # the lesion outline
     assert len(show_case(run, normal).collections) == 0  # an empty mask draws no outline
 

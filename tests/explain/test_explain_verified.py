@@ -1,0 +1,63 @@
+"""`verified`: gradient peaks checked by hiding them, against a model whose gradient points at a decoy."""
+from __future__ import annotations
+
+import torch
+import torch.nn as nn
+
+from medtl.explain import saliency
+from medtl.explain.verified import local_maxima
+
+DECOY, LESION = (slice(5, 8), slice(5, 8)), (slice(22, 25), slice(22, 25))
+
+
+class DecoyModel(nn.Module):
+    """Two classes scored by the lesion's brightness alone; the decoy spot adds a large gradient and no value."""
+
+    def __init__(self, lesion_weight: float = 1.0):
+        super().__init__()
+        self.lesion_weight = lesion_weight
+        self.scale = nn.Parameter(torch.ones(()))
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        decoy = x[:, 0, DECOY[0], DECOY[1]].sum((1, 2))
+        lesion = x[:, 0, LESION[0], LESION[1]].sum((1, 2))
+        score = self.scale * (self.lesion_weight * lesion + 5.0 * (decoy - decoy.detach()))
+        return torch.stack([-score, score], 1)
+
+
+def two_spots() -> torch.Tensor:
+    images = torch.full((2, 1, 32, 32), 0.1)
+    images[:, 0, DECOY[0], DECOY[1]] = images[:, 0, LESION[0], LESION[1]] = 1.0
+    return images
+
+
+def peak_of(heat: torch.Tensor) -> tuple[int, int]:
+    return divmod(int(heat.flatten().argmax()), heat.shape[-1])
+
+
+def inside(point: tuple[int, int], region: tuple[slice, slice]) -> bool:
+    return all(part.start - 1 <= p <= part.stop for p, part in zip(point, region))
+
+
+def test_the_peak_moves_from_a_decoy_gradient_to_the_spot_whose_hiding_lowers_the_score():
+    model, images = DecoyModel().eval(), two_spots()
+    plain = saliency(model, images, method="gradxlocal", class_idx=1)
+    checked = saliency(model, images, method="verified", class_idx=1)
+    for before, after in zip(plain, checked):
+        assert inside(peak_of(before), DECOY)
+        assert inside(peak_of(after), LESION)
+        assert after.max() == 1.0 and after.min() >= 0.0
+
+
+def test_a_map_is_kept_as_it_was_when_no_peak_matters():
+    model, images = DecoyModel(lesion_weight=0.0).eval(), two_spots()  # the score is constant: nothing matters
+    plain = saliency(model, images, method="gradxlocal", class_idx=1)
+    checked = saliency(model, images, method="verified", class_idx=1)
+    torch.testing.assert_close(checked, plain, atol=1e-5, rtol=0)
+
+
+def test_local_maxima_are_apart_ranked_and_padded_in_3d():
+    heat = torch.zeros(1, 12, 12, 12)
+    heat[0, 2, 2, 2], heat[0, 2, 2, 3], heat[0, 9, 9, 9] = 1.0, 0.9, 0.5  # 0.9 sits next to the 1.0
+    peaks = local_maxima(heat, radius=2, count=3)
+    assert peaks.tolist() == [[2 * 144 + 2 * 12 + 2, 9 * 144 + 9 * 12 + 9, -1]]
