@@ -15,6 +15,7 @@ CHOICES: dict[str, tuple[str, ...]] = {
     "data.cache": ("memory", "disk"),
     "model.stem": ("stride2", "monai"),
     "model.pool": ("avg", "max", "avgmax"),
+    "model.head": ("pool", "lesion_map"),
     "transforms.intensity": ("percentile", "minmax", "foreground", "none"),
     "train.strategy": ("full", "linear_probe", "freeze_unfreeze"),
     "train.optimizer": ("adamw", "sgd"),

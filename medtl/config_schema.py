@@ -61,7 +61,12 @@ class ModelSection(_Section):
     stem: _choice("model.stem") = Field(
         "stride2", description="MONAI 3D ResNets: first conv stride 2 on every axis (MedicalNet's) or 1 (MONAI's)")
     pool: _choice("model.pool") = Field(
-        "avg", description="MONAI 3D ResNets: global pooling before the head; max or avgmax keep a small bright spot")
+        "avg", description="MONAI 3D ResNets (and model.head lesion_map, any backbone, max or avg): global pooling "
+                           "before the head; max or avgmax keep a small bright spot")
+    head: _choice("model.head") = Field(
+        "pool", description="classification: pool (global pooling + linear) or lesion_map (a U-Net of "
+                            "seg.encoder_depth whose voxel log-probabilities model.pool pools into the case logits, "
+                            "under one learned temperature)")
 
 
 class TransformsSection(_Section):

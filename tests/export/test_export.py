@@ -105,6 +105,20 @@ def test_a_vit_ensemble_exports_to_onnx_with_the_same_outputs(tmp_path):
     np.testing.assert_allclose(session.run(None, {"image": x.numpy()})[0], expected, atol=1e-5)
 
 
+def test_a_lesion_map_ensemble_exports_to_onnx_with_the_same_outputs(tmp_path):
+    torch.manual_seed(0)
+    folds = [create_model("resnet10_3d", head="lesion_map", encoder_depth=2) for _ in range(2)]
+    with torch.no_grad():
+        folds[1].fc.log_temperature.fill_(0.5)
+    ensemble = FoldEnsemble(folds).eval()
+    x = torch.randn(1, 1, 16, 16, 16)
+    torch.onnx.export(ensemble, (x,), str(tmp_path / "map.onnx"), input_names=["image"], dynamo=False)
+    session = ort.InferenceSession(str(tmp_path / "map.onnx"), providers=["CPUExecutionProvider"])
+    with torch.no_grad():
+        expected = ensemble(x).numpy()
+    np.testing.assert_allclose(session.run(None, {"image": x.numpy()})[0], expected, atol=1e-5)
+
+
 def test_a_3d_run_exports_to_onnx_and_its_bundle_reads_a_nifti_volume(tmp_path):
     from medtl.synth import make_mri
 

@@ -31,10 +31,11 @@ def build_model(cfg: ExperimentConfig, num_classes: int, weights: str | None = N
     """
     chosen = cfg["model.weights"] if weights is None else weights
     task = "segmentation" if cfg["task"] == "segmentation" else "classification"  # multilabel: one logit each
-    depth = cfg["seg.encoder_depth"] if task == "segmentation" else None
+    head = cfg["model.head"] if task == "classification" else "pool"
+    depth = cfg["seg.encoder_depth"] if task == "segmentation" or head == "lesion_map" else None
     build = partial(create_model, cfg["model.backbone"], task=task, in_chans=1, num_classes=num_classes,
                     allow_mismatch=cfg["model.allow_mismatch"], input_size=input_size(cfg), stem=cfg["model.stem"],
-                    pool=cfg["model.pool"], encoder_depth=depth)
+                    pool=cfg["model.pool"], encoder_depth=depth, head=head)
     fallback = cfg["model.weights_fallback"]
     try:
         return build(weights=chosen)
