@@ -1,9 +1,25 @@
-"""Test-wide settings for tests/ and the docstring examples of medtl/: the gpu marker and private caches."""
+"""Test-wide settings for tests/ and the docstring examples of medtl/: one thread per pytest-xdist worker, the files
+with slow tests first, the gpu marker and private caches."""
+import os
+
 import pytest
 
 
+def pytest_configure(config):
+    """A pytest-xdist worker, and every process it starts (`medtl` commands, DDP ranks, notebook kernels), computes on
+    one thread: the workers share the cores instead of each spreading over all of them."""
+    if os.environ.get("PYTEST_XDIST_WORKER"):
+        os.environ["OMP_NUM_THREADS"] = "1"
+        import torch
+
+        torch.set_num_threads(1)
+
+
 def pytest_collection_modifyitems(config, items):
-    """Tests marked `gpu` run only where CUDA is available."""
+    """Files holding slow tests first (each file in its own order), so no worker is left with one at the end; tests
+    marked `gpu` run only where CUDA is available."""
+    slow_files = {item.path for item in items if "slow" in item.keywords}
+    items.sort(key=lambda item: item.path not in slow_files)
     gpu_tests = [item for item in items if "gpu" in item.keywords]
     if not gpu_tests:
         return

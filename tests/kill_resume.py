@@ -1,6 +1,7 @@
 """Kill a `medtl cv` mid-fold, as a crash would, and compare its resumed fold models with an uninterrupted run's."""
 from __future__ import annotations
 
+import os
 import signal
 import subprocess
 import time
@@ -10,6 +11,12 @@ import torch
 from safetensors.torch import load_file
 
 from medtl.engine.training.checkpoint import STATE_FILE
+
+
+def command_env() -> dict[str, str]:
+    """The environment of the `medtl cv` commands: this process's thread count, so that their weights can equal those
+    of a run in this process (a float sum's order depends on the threads), and unbuffered output."""
+    return {**os.environ, "OMP_NUM_THREADS": str(torch.get_num_threads()), "PYTHONUNBUFFERED": "1"}
 
 
 def kill_during_fold_0(command: list[str], out: Path, env: dict[str, str], epochs: int) -> None:

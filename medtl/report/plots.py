@@ -7,7 +7,7 @@ from collections.abc import Sequence
 import numpy as np
 from matplotlib.figure import Figure
 from sklearn.calibration import CalibrationDisplay
-from sklearn.metrics import ConfusionMatrixDisplay, RocCurveDisplay, roc_curve
+from sklearn.metrics import ConfusionMatrixDisplay, RocCurveDisplay
 
 from medtl.explain.overlay import figure_png
 
@@ -32,7 +32,7 @@ def roc_png(y_true: Sequence[bool], probability: Sequence[float], n_boot: int = 
         sample = rng.integers(0, len(y_true), len(y_true))
         if y_true[sample].min() == y_true[sample].max():
             continue
-        fpr, tpr, _ = roc_curve(y_true[sample], probability[sample])
+        fpr, tpr = roc_rates(y_true[sample], probability[sample])
         curves.append(np.interp(grid, fpr, tpr))
     if curves:
         low, high = np.percentile(curves, [2.5, 97.5], axis=0)
@@ -40,6 +40,25 @@ def roc_png(y_true: Sequence[bool], probability: Sequence[float], n_boot: int = 
     RocCurveDisplay.from_predictions(y_true, probability, ax=axes, name="patients", plot_chance_level=True)
     axes.set(title="ROC (patient level)", xlabel="1 - specificity", ylabel="sensitivity")
     return figure_png(figure)
+
+
+def roc_rates(y_true: np.ndarray, probability: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """False and true positive rates of scikit-learn's `roc_curve` (0/1 labels of both classes), without its input
+    checks, which would take most of the bootstrap's time.
+
+    Example:
+        >>> roc_rates(np.array([0, 1, 0, 1]), np.array([0.2, 0.7, 0.4, 0.9]))
+        (array([0., 0., 0., 1.]), array([0. , 0.5, 1. , 1. ]))
+    """
+    order = np.argsort(probability, kind="mergesort")[::-1]
+    last = np.r_[np.flatnonzero(np.diff(probability[order])), len(order) - 1]  # last case of each probability
+    tps = np.cumsum(y_true[order])[last]
+    fps = last + 1 - tps
+    if len(fps) > 2:  # as roc_curve(drop_intermediate=True)
+        keep = np.r_[True, np.logical_or(np.diff(fps, 2), np.diff(tps, 2)), True]
+        fps, tps = fps[keep], tps[keep]
+    fps, tps = np.r_[0, fps], np.r_[0, tps]
+    return fps / fps[-1], tps / tps[-1]
 
 
 def reliability_png(y_true: Sequence[bool], probability: Sequence[float], n_bins: int = 5) -> bytes:

@@ -7,30 +7,30 @@ import sys
 
 import pandas as pd
 import pytest
+import torch
 
+from medtl.cli.main import main
 from medtl.synth import make_xray
 
 pytestmark = pytest.mark.slow
 
 
-def cv_command(data, out, parallel="folds"):
+def cv_args(data, out, parallel="folds"):
     sets = [f"data.root={data}", "data.layout=csv", "model.weights=none", "transforms.input_size=[32,32]",
             "train.epochs=2", "train.batch_size=8", "cv.folds=2", "explain.cases=1", f"cv.parallel={parallel}"]
-    return ["-m", "medtl", "cv", "configs/demo_xray.yaml", "--out", str(out), *[a for s in sets for a in ("--set", s)]]
-
-
-ENV = {**os.environ, "OMP_NUM_THREADS": "1", "PYTHONUNBUFFERED": "1"}
+    return ["cv", "configs/demo_xray.yaml", "--out", str(out), *[a for s in sets for a in ("--set", s)]]
 
 
 def two_ranks(data, out, parallel):
+    env = {**os.environ, "OMP_NUM_THREADS": str(torch.get_num_threads()), "PYTHONUNBUFFERED": "1"}  # as this process
     ranks = subprocess.run([sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc_per_node", "2",
-                            *cv_command(data, out, parallel)], env=ENV, capture_output=True, text=True)
+                            "-m", "medtl", *cv_args(data, out, parallel)], env=env, capture_output=True, text=True)
     assert ranks.returncode == 0, ranks.stderr[-3000:]
 
 
 def test_two_ranks_running_one_fold_each_equal_one_process(tmp_path):
     data = make_xray(tmp_path / "data", patients=10, size=32, seed=2)
-    subprocess.run([sys.executable, *cv_command(data, tmp_path / "one")], check=True, env=ENV, capture_output=True)
+    assert main(cv_args(data, tmp_path / "one")) == 0
     two_ranks(data, tmp_path / "two", "folds")
     one = pd.read_csv(tmp_path / "one" / "oof_predictions.csv", dtype={"case_id": str, "patient_id": str})
     two = pd.read_csv(tmp_path / "two" / "oof_predictions.csv", dtype={"case_id": str, "patient_id": str})
