@@ -79,7 +79,9 @@ class _BatchModelWithHooks(ModelWithHooks):
         self.register_forward = self.register_backward = True
         self.spatial_dims = images.ndim - 2
         self.layout = TokenLayout.of(model, tuple(images.shape[2:]))
-        self._handle = layer.register_forward_hook(self._gradient_root)
+        # first among the layer's hooks: a hook that ends the forward pass there (a U-Net encoder's deepest
+        # layer) must see the recorded output
+        self._handle = layer.register_forward_hook(self._gradient_root, prepend=True)
 
     def _gradient_root(self, _module: nn.Module, _inputs: tuple, output: torch.Tensor) -> torch.Tensor:
         """Forward hook on the target layer: keep its output (on a spatial grid) as a leaf and record the graph

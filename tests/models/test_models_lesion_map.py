@@ -90,8 +90,9 @@ def test_the_lesion_map_head_learns_a_small_bright_cube_from_image_labels():
     assert roc_auc_score(y_test.numpy(), scores.numpy()) > 0.9
 
 
-@pytest.mark.parametrize("method, target_layer", [("gradxlocal", None), ("gradient", None),
-                                                   ("gradcam", "encoder.backbone.layer1")])
+@pytest.mark.parametrize("method, target_layer", [("verified", None), ("gradxlocal", None), ("gradient", None),
+                                                   ("gradcam", "encoder.backbone.layer1"),
+                                                   ("gradcam", "encoder.backbone.layer2")])  # where the encoder stops
 def test_every_default_saliency_method_maps_a_lesion_map_model(method, target_layer):
     torch.manual_seed(0)
     x, _ = _cohort(2, torch.Generator().manual_seed(1))
