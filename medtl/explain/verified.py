@@ -65,6 +65,7 @@ def verified_map(log_probability: LogProbability, images: torch.Tensor, heat: to
     weighed = UNVERIFIED * heat / highest + (1 - UNVERIFIED) * checked
     return scale_each(torch.where(largest.view(-1, *ones) > 0, weighed, heat))
 
+
 def local_maxima(heat: torch.Tensor, radius: float, count: int) -> torch.Tensor:
     """Flat indices (B, count) of the `count` highest positive local maxima of each (B, *spatial) map, at least
     `radius` pixels apart (a maximum over a cube of that half-width); -1 pads an image with fewer.
