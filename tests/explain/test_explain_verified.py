@@ -1,11 +1,19 @@
 """`verified`: gradient peaks checked by hiding them, against a model whose gradient points at a decoy."""
 from __future__ import annotations
 
+from pathlib import Path
+
+import nibabel.testing
+import numpy as np
+import pytest
 import torch
 import torch.nn as nn
+from pydicom.data import get_testdata_file
 
 from medtl.explain import saliency
 from medtl.explain.verified import local_maxima
+from medtl.io import read_image
+from medtl.models import create_model
 
 DECOY, LESION = (slice(5, 8), slice(5, 8)), (slice(22, 25), slice(22, 25))
 
@@ -61,3 +69,15 @@ def test_local_maxima_are_apart_ranked_and_padded_in_3d():
     heat[0, 2, 2, 2], heat[0, 2, 2, 3], heat[0, 9, 9, 9] = 1.0, 0.9, 0.5  # 0.9 sits next to the 1.0
     peaks = local_maxima(heat, radius=2, count=3)
     assert peaks.tolist() == [[2 * 144 + 2 * 12 + 2, 9 * 144 + 9 * 12 + 9, -1]]
+
+
+@pytest.mark.parametrize("file, backbone", [("CT_small.dcm", "resnet18"), ("anatomical.nii", "resnet10_3d")])
+def test_files_medtl_did_not_make_get_a_map_on_their_own_grid(file, backbone):
+    """pydicom's 128^2 CT slice and nibabel's 33x41x25 volume (odd, unequal sides) through the default method."""
+    path = get_testdata_file(file) if file.endswith(".dcm") else Path(nibabel.testing.data_path) / file
+    pixels = np.asarray(read_image(path).array, dtype=np.float32)
+    images = torch.as_tensor((pixels - pixels.mean()) / pixels.std())[None, None]
+    torch.manual_seed(0)
+    heat = saliency(create_model(backbone).eval(), images, method="verified", class_idx=1)
+    assert heat.shape == (1, *pixels.shape) and torch.isfinite(heat).all()
+    assert heat.min() == 0.0 and heat.max() == 1.0
