@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: install demo test bench bench-gpu bench-scale bench-saliency clean
+.PHONY: install demo test bench bench-gpu bench-scale bench-saliency bench-saliency-cv clean
 
 $(STAMP): pyproject.toml constraints.txt
 	$(PYTHON) -m venv $(VENV)
@@ -30,6 +30,9 @@ bench-scale: $(STAMP)
 
 bench-saliency: $(STAMP)
 	$(BIN)/python -m benchmarks.saliency
+
+bench-saliency-cv: $(STAMP)
+	$(BIN)/python -m benchmarks.saliency_cv --seeds 0 1 2
 
 clean:
 	rm -rf $(VENV) runs
