@@ -10,12 +10,14 @@ from medtl.synth import make_xray
 pytestmark = pytest.mark.slow
 
 
-def test_baseline_then_compare_prints_aucs_difference_ci_and_p(tmp_path, capsys):
+def test_baseline_without_maps_then_compare_prints_aucs_difference_ci_and_p(tmp_path, capsys):
     data = make_xray(tmp_path / "data", patients=10, size=32, seed=6)
     sets = [f"data.root={data}", "data.layout=csv", "model.weights=none", "transforms.input_size=[32, 32]",
-            "train.epochs=1", "cv.folds=2", "explain.cases=1", "explain.target_layer=layer3"]
+            "train.epochs=1", "cv.folds=2", "explain.cases=0"]
     args = ["cv", "configs/demo_xray.yaml", "--out", str(tmp_path / "run"), "--baseline", "scratch"]
     assert main([*args, *[a for s in sets for a in ("--set", s)]]) == 0
+    for run in (tmp_path / "run", tmp_path / "run" / "baseline_scratch"):  # explain.cases=0: no maps, a report
+        assert not (run / "explain" / "summary.json").exists() and (run / "reports" / "index.html").is_file()
     capsys.readouterr()
     assert main(["compare", str(tmp_path / "run"), str(tmp_path / "run" / "baseline_scratch")]) == 0
     printed = capsys.readouterr().out

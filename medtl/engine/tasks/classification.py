@@ -73,8 +73,10 @@ class ClassificationTask(Task):
         return format_summary(summary)
 
     def finish(self, run: RunFolder, oof: pd.DataFrame, cache: CaseCache) -> None:
-        """Explain the `explain.cases` most confidently positive cases with their fold models, then write the
-        per-patient report."""
-        explain_with_fold_models(self.cfg, run, self.table, oof, self.classes, self.target, self.pipes, cache,
-                                 top_cases(oof, self.target, self.cfg["explain.cases"]), self.cfg["explain.method"])
+        """Explain the `explain.cases` most confidently positive cases with their fold models (none with 0),
+        then write the per-patient report."""
+        cases = top_cases(oof, self.target, self.cfg["explain.cases"])
+        if cases:
+            explain_with_fold_models(self.cfg, run, self.table, oof, self.classes, self.target, self.pipes, cache,
+                                     cases, self.cfg["explain.method"])
         write_report(run.root)
