@@ -77,7 +77,11 @@ def local_maxima(heat: torch.Tensor, radius: float, count: int) -> torch.Tensor:
     """
     half = max(1, round(radius))
     pool = (F.max_pool2d, F.max_pool3d)[heat.ndim - 3]
-    highest = pool(heat[:, None], 2 * half + 1, stride=1, padding=half)[:, 0]
+    highest = heat[:, None]
+    for axis in range(heat.ndim - 1):  # the cube's maximum, one axis at a time: 3 x 2h+1 reads, not (2h+1)^3
+        window = [2 * half + 1 if a == axis else 1 for a in range(heat.ndim - 1)]
+        highest = pool(highest, window, stride=1, padding=[w // 2 for w in window])
+    highest = highest[:, 0]
     candidates = torch.where((heat >= highest) & (heat > 0), heat, -1.0).flatten(1)
     values, indices = candidates.topk(min(count, candidates.shape[1]), dim=1)
     indices = torch.where(values > 0, indices, -1)
@@ -87,9 +91,11 @@ def local_maxima(heat: torch.Tensor, radius: float, count: int) -> torch.Tensor:
 def _discs(peaks: torch.Tensor, spatial: torch.Size, radius: float) -> torch.Tensor:
     """(B, P, *spatial) soft discs of `radius` around each flat peak index (zeros for -1): 1 inside, falling to 0
     over one more pixel."""
-    grid = torch.stack(torch.meshgrid(*[torch.arange(s, dtype=torch.float32) for s in spatial], indexing="ij"))
-    centres = torch.stack(torch.unravel_index(peaks.clamp(min=0), tuple(spatial)), -1).float()  # (B, P, dims)
-    offsets = grid.view(1, 1, len(spatial), -1) - centres[..., None]
-    distance = offsets.square().sum(2).sqrt().view(*peaks.shape, *spatial)
+    centres = torch.unravel_index(peaks.clamp(min=0), tuple(spatial))  # per axis, (B, P)
+    squared = 0.0  # summed axis by axis, broadcast: no (B, P, dims, *spatial) offset tensor
+    for axis, (size, centre) in enumerate(zip(spatial, centres)):
+        shape = [*peaks.shape, *[size if a == axis else 1 for a in range(len(spatial))]]
+        squared = squared + (torch.arange(size, dtype=torch.float32) - centre[..., None].float()).square().view(shape)
+    distance = squared.sqrt()
     discs = (radius + 1 - distance).clamp(0, 1)
     return torch.where(peaks.view(*peaks.shape, *[1] * len(spatial)) >= 0, discs, 0.0)

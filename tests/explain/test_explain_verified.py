@@ -81,3 +81,22 @@ def test_files_medtl_did_not_make_get_a_map_on_their_own_grid(file, backbone):
     heat = saliency(create_model(backbone).eval(), images, method="verified", class_idx=1)
     assert heat.shape == (1, *pixels.shape) and torch.isfinite(heat).all()
     assert heat.min() == 0.0 and heat.max() == 1.0
+
+
+@pytest.mark.parametrize("shape, radius", [((2, 20, 17), 2.6), ((2, 11, 13, 9), 1.4)])
+def test_local_maxima_are_the_maxima_of_their_whole_window(shape, radius):
+    heat = torch.rand(*shape, generator=torch.Generator().manual_seed(3)) ** 3
+    half = max(1, round(radius))
+    padded = np.pad(heat.numpy(), [(0, 0)] + [(half, half)] * (heat.ndim - 1), constant_values=-np.inf)
+    found = local_maxima(heat, radius, 4)
+    for image, indices in enumerate(found.tolist()):
+        for index in indices:
+            point = np.unravel_index(index, shape[1:])
+            window = padded[(image, *[slice(p, p + 2 * half + 1) for p in point])]
+            assert heat[(image, *point)] == window.max()
+        # no point whose window it tops is left out in favour of a lower one
+        lowest_kept = min(float(heat[image].flatten()[i]) for i in indices)
+        tops = [i for i in range(heat[image].numel()) if float(heat[image].flatten()[i]) > lowest_kept
+                and float(heat[image].flatten()[i]) == padded[(image, *[slice(p, p + 2 * half + 1) for p in
+                                                                       np.unravel_index(i, shape[1:])])].max()]
+        assert set(tops) <= set(indices)
