@@ -14,8 +14,6 @@ import time
 from datetime import date
 from pathlib import Path
 
-import pandas as pd
-
 from benchmarks.chest_phantom import nodule_cohort
 from benchmarks.measure import machine_load, quiet_library_notices
 from medtl.config import ExperimentConfig
@@ -85,7 +83,6 @@ def main(argv: list[str] | None = None) -> int:
             root = nodule_cohort(Path(workdir) / f"cohort-{seed}", args.patients, seed)
             summary, rows = measure(root, Path(workdir) / f"run-{seed}", seed)
             results.append((seed, summary, rows))
-            pd.DataFrame(rows).to_csv(Path(workdir) / f"rows-{seed}.csv", index=False)
     args.out.write_text(markdown(results, time.perf_counter() - start))
     print(f"wrote {args.out}")
     return 0

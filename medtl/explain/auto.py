@@ -15,9 +15,10 @@ AUTO = "auto"
 # 10x in 3D, on the cohort the choice was made on; the second cohort's numbers are in the same table, and a third
 # chest cohort run through `medtl cv` (`make bench-saliency-cv`, benchmarks/SALIENCY_CV.md) checks the 64^2 choice.
 # At 224^2 the benchmark measures cost only (its fine-tuning did not learn there), so that size takes the nearest
-# measured choice (128^2). 3D: the benchmark's 3D ResNet did not learn; on a 3D model that did
-# (configs/mri_cls_lesion_map_3d.yaml, 20 lesion volumes), verified maps peaked in the lesion for 11, the gradient
-# for 6, Grad-CAM for none; on a cohort made differently (style second, AUC 0.70) verified 5 of 20, the gradient 4.
+# measured choice (128^2). 3D: the benchmark's 3D ResNet did not learn; on the 3D models that did, verified maps
+# peaked in the lesion for 18 of 20 lesion volumes of `medtl demo mri`'s classification (Grad-CAM at layer1: none)
+# and 11 of 20 with configs/mri_cls_lesion_map_3d.yaml (the gradient 6); on a cohort made differently (style
+# second, AUC 0.70) verified 5 of 20, the gradient 4.
 MEASURED: dict[tuple[str, int], dict[int, tuple[str, str | None]]] = {
     ("cnn", 2): {64: ("verified", None), 128: ("verified", None)},
     ("cnn", 3): {96: ("verified", None)},

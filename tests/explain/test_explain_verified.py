@@ -88,15 +88,14 @@ def test_local_maxima_are_the_maxima_of_their_whole_window(shape, radius):
     heat = torch.rand(*shape, generator=torch.Generator().manual_seed(3)) ** 3
     half = max(1, round(radius))
     padded = np.pad(heat.numpy(), [(0, 0)] + [(half, half)] * (heat.ndim - 1), constant_values=-np.inf)
-    found = local_maxima(heat, radius, 4)
-    for image, indices in enumerate(found.tolist()):
-        for index in indices:
-            point = np.unravel_index(index, shape[1:])
-            window = padded[(image, *[slice(p, p + 2 * half + 1) for p in point])]
-            assert heat[(image, *point)] == window.max()
+
+    def window_max(image: int, index: int) -> float:
+        point = np.unravel_index(index, shape[1:])
+        return padded[(image, *[slice(p, p + 2 * half + 1) for p in point])].max()
+
+    for image, indices in enumerate(local_maxima(heat, radius, 4).tolist()):
+        values = heat[image].flatten().tolist()
+        assert all(values[i] == window_max(image, i) for i in indices)
         # no point whose window it tops is left out in favour of a lower one
-        lowest_kept = min(float(heat[image].flatten()[i]) for i in indices)
-        tops = [i for i in range(heat[image].numel()) if float(heat[image].flatten()[i]) > lowest_kept
-                and float(heat[image].flatten()[i]) == padded[(image, *[slice(p, p + 2 * half + 1) for p in
-                                                                       np.unravel_index(i, shape[1:])])].max()]
+        tops = [i for i, v in enumerate(values) if v > min(values[i] for i in indices) and v == window_max(image, i)]
         assert set(tops) <= set(indices)
