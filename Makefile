@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: install demo test bench bench-gpu bench-scale bench-saliency bench-saliency-cv clean
+.PHONY: install demo test bench bench-gpu bench-scale bench-saliency bench-saliency-cv bench-mri-phantom clean
 
 $(STAMP): pyproject.toml constraints.txt
 	$(PYTHON) -m venv $(VENV)
@@ -33,6 +33,9 @@ bench-saliency: $(STAMP)
 
 bench-saliency-cv: $(STAMP)
 	$(BIN)/python -m benchmarks.saliency_cv --seeds 0 1 2
+
+bench-mri-phantom: $(STAMP)
+	$(BIN)/python -m benchmarks.mri_phantom_cv --seeds 0 1
 
 clean:
 	rm -rf $(VENV) runs

@@ -17,6 +17,7 @@ CHOICES: dict[str, tuple[str, ...]] = {
     "model.pool": ("avg", "max", "avgmax"),
     "model.head": ("pool", "lesion_map"),
     "transforms.intensity": ("percentile", "minmax", "foreground", "none"),
+    "transforms.fit": ("resize", "pad"),
     "train.strategy": ("full", "linear_probe", "freeze_unfreeze"),
     "train.optimizer": ("adamw", "sgd"),
     "train.schedule": ("cosine", "onecycle", "constant"),
@@ -26,7 +27,7 @@ CHOICES: dict[str, tuple[str, ...]] = {
     "cv.aggregate": ("mean", "max", "noisy_or"),
     "cv.parallel": ("folds", "ddp"),
     "explain.method": ("auto", "verified", "gradxlocal", "gradient", "gradxinput", "smoothgrad", "integrated_gradients",
-                       "occlusion", "gradcam", "gradcampp", "layercam", "hirescam"),
+                       "occlusion", "gradcam", "gradcampp", "layercam", "hirescam", "voxel_map"),
 }
 # The sources of `model.weights` (before the colon) and the libraries backbones come from, for `medtl weights list`.
 WEIGHT_SOURCES = ("none", "imagenet", "medicalnet", "txv", "hf", "file", "medtl")

@@ -76,6 +76,9 @@ class TransformsSection(_Section):
                                   "voxels brighter than the volume's mean (the head)")
     spacing: Optional[Spacing] = Field(
         None, description="volumes: resample to this voxel spacing in mm (e.g. [1.5, 1.5, 3.0]) before resizing")
+    fit: _choice("transforms.fit") = Field(
+        "resize", description="how an image reaches input_size: resize (fill it) or pad (pad or crop about the centre, "
+                              "keeping the voxel size of transforms.spacing)")
     augment: bool = Field(True, description="random affine, contrast and noise while training")
 
 

@@ -21,8 +21,7 @@ def test_defaults_yaml_is_rendered_from_the_schema():
 
 
 @pytest.mark.parametrize("name", ["demo_xray.yaml", "mri_cls_3d.yaml", "mri_seg_3d.yaml", "pretrain_source.yaml",
-                                  "pretrain_mri_3d.yaml", "pretrain_mri_seg_3d.yaml",
-                                  "mri_cls_lesion_map_3d.yaml"])
+                                  "pretrain_mri_3d.yaml", "pretrain_mri_seg_3d.yaml"])
 def test_packaged_configs_validate(name):
     assert ExperimentConfig.packaged(name)["name"] == name.removesuffix(".yaml")
 

@@ -8,6 +8,7 @@ from typing import Any
 import torch.nn as nn
 
 from medtl.explain.maps import CAM_METHODS, METHODS
+from medtl.explain.voxel_map import VOXEL_MAP, has_voxel_map
 
 AUTO = "auto"
 # (backbone family, spatial dims) -> {input side: (method, layer)}, from `make bench-saliency`
@@ -15,10 +16,9 @@ AUTO = "auto"
 # 10x in 3D, on the cohort the choice was made on; the second cohort's numbers are in the same table, and a third
 # chest cohort run through `medtl cv` (`make bench-saliency-cv`, benchmarks/SALIENCY_CV.md) checks the 64^2 choice.
 # At 224^2 the benchmark measures cost only (its fine-tuning did not learn there), so that size takes the nearest
-# measured choice (128^2). 3D: the benchmark's 3D ResNet did not learn; on the 3D models that did, verified maps
-# peaked in the lesion for 18 of 20 lesion volumes of `medtl demo mri`'s classification (Grad-CAM at layer1: none)
-# and 11 of 20 with configs/mri_cls_lesion_map_3d.yaml (the gradient 6); on a cohort made differently (style
-# second, AUC 0.70) verified 5 of 20, the gradient 4.
+# measured choice (128^2). 3D: the benchmark's 3D ResNet did not learn; on a pooled 3D ResNet-18 classifier that
+# did (`medtl demo mri`, an earlier default), verified maps peaked in the lesion for 18 of 20 lesion volumes
+# (Grad-CAM at layer1: none). A lesion-map classifier (configs/mri_cls_3d.yaml) is explained by its own voxel map.
 MEASURED: dict[tuple[str, int], dict[int, tuple[str, str | None]]] = {
     ("cnn", 2): {64: ("verified", None), 128: ("verified", None)},
     ("cnn", 3): {96: ("verified", None)},
@@ -69,7 +69,8 @@ def choose_saliency(method: str | None, target_layer: str | None, model: nn.Modu
 
     "auto" methods come from `MEASURED` (the nearest measured input side of the backbone family; families not
     measured use the CNN's, and `chosen_by` says so); a CAM method with an "auto" or empty layer explains the layer measured best for it, else the backbone spec's
-    `target_layer`; input methods explain no layer.
+    `target_layer`; input methods explain no layer. A `model.head: lesion_map` classifier is explained by its own
+    voxel map (`medtl.explain.voxel_map`): its score is that map's maximum.
 
     Example:
         >>> choose_saliency("auto", "auto", nn.Conv2d(1, 1, 1), (64, 64)).method
@@ -77,6 +78,8 @@ def choose_saliency(method: str | None, target_layer: str | None, model: nn.Modu
     """
     method = method or AUTO
     check_method(method)
+    if method == AUTO and has_voxel_map(model):
+        return SaliencyChoice(VOXEL_MAP, None, "auto: the model's own voxel map (model.head lesion_map)")
     dims, side = len(input_shape), min(input_shape)
     own = backbone_family(model)
     family = own if (own, dims) in MEASURED else "cnn"

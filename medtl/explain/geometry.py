@@ -1,7 +1,9 @@
 """Bring a heatmap from the model's input grid back to the image's array, and from there to the source file's grid."""
 from __future__ import annotations
 
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Sequence
 
 import nibabel as nib
 import numpy as np
@@ -10,24 +12,73 @@ from monai.transforms import Resize
 from monai.utils import convert_to_numpy
 from nibabel.orientations import apply_orientation, axcodes2ornt, io_orientation, ornt_transform
 
+from medtl.engine.pipeline.transforms import resample
 from medtl.io.image import ImageData
 
 NIFTI_SUFFIXES = (".nii", ".nii.gz")
 
 
-def resize_to_image(heatmap: np.ndarray | torch.Tensor, image: ImageData) -> np.ndarray:
-    """The heatmap resized (bilinear / trilinear) to the shape of `image.array`, the inverse of the model's Resize.
+@dataclass(frozen=True)
+class InputGrid:
+    """How a model input was made from an image's array: resampled to `spacing` (mm, None: not resampled), then
+    brought to `input_size` by `fit` ("resize" or "pad", see `medtl.engine.pipeline.transforms.fit_transform`).
+
+    Example:
+        >>> InputGrid((8, 8), None, "pad").fit
+        'pad'
+    """
+
+    input_size: tuple[int, ...]
+    spacing: Sequence[float] | None = None
+    fit: str = "resize"
+
+    def resampled_shape(self, image: ImageData) -> tuple[int, ...]:
+        """The shape of `image.array` once resampled to `spacing`: the grid the input was padded or cropped from."""
+        if self.spacing is None:
+            return tuple(image.array.shape)
+        zeros = np.zeros((1, *image.array.shape), np.float32)
+        return tuple(resample(zeros, image.spacing, self.spacing, "nearest").shape[1:])
+
+
+def _undo_centring(heatmap: np.ndarray, shape: Sequence[int]) -> np.ndarray:
+    """The inverse of MONAI's `ResizeWithPadOrCrop` from `shape`: padded axes cropped back, cropped ones padded
+    with 0, with the same offsets (a pad puts diff // 2 before; a crop starts at size // 2 - target // 2)."""
+    out = np.zeros(tuple(shape), dtype=heatmap.dtype)
+    source, target = [], []
+    for have, want in zip(heatmap.shape, shape):
+        if have >= want:  # the input was padded on this axis
+            start = (have - want) // 2
+            source.append(slice(start, start + want))
+            target.append(slice(0, want))
+        else:  # the input was cropped on this axis
+            start = want // 2 - have // 2
+            source.append(slice(0, have))
+            target.append(slice(start, start + have))
+    out[tuple(target)] = heatmap[tuple(source)]
+    return out
+
+
+def resize_to_image(heatmap: np.ndarray | torch.Tensor, image: ImageData, grid: InputGrid | None = None,
+                    mode: str | None = None) -> np.ndarray:
+    """The heatmap brought from the model input back to the shape of `image.array` (bilinear / trilinear): the
+    inverse of the model's resize, or with a `grid` whose fit is "pad", of its centred padding or cropping
+    (outside the input's view the map is 0) and its resampling. `mode` "nearest" carries a label map back.
 
     Example:
         >>> img = ImageData(np.zeros((8, 6), np.float32), np.eye(4), (1.0, 1.0))
         >>> resize_to_image(np.ones((4, 4)), img).shape
         (8, 6)
+        >>> square = ImageData(np.zeros((8, 8), np.float32), np.eye(4), (1.0, 1.0))  # 4x4 voxels of 2 mm
+        >>> resize_to_image(np.ones((2, 2)), square, InputGrid((2, 2), (2.0, 2.0), "pad"))[4].tolist()
+        [0.0, 0.25, 0.75, 1.0, 1.0, 0.75, 0.25, 0.0]
     """
     heatmap = convert_to_numpy(heatmap, dtype=np.float32)
     if heatmap.ndim != image.spatial_dims:
         raise ValueError(f"heatmap has {heatmap.ndim} dims but the image {image.meta.get('source', '')!r} "
                          f"has {image.spatial_dims}")
-    mode = "bilinear" if image.spatial_dims == 2 else "trilinear"
+    if grid is not None and grid.fit == "pad":
+        heatmap = _undo_centring(heatmap, grid.resampled_shape(image))
+    mode = mode or ("bilinear" if image.spatial_dims == 2 else "trilinear")
     resized = Resize(spatial_size=image.array.shape, mode=mode)(heatmap[None])[0]
     return convert_to_numpy(resized, dtype=np.float32)
 

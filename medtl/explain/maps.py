@@ -8,10 +8,12 @@ import torch
 import torch.nn as nn
 from monai.networks.layers import GaussianFilter
 
+from medtl.explain.voxel_map import VOXEL_MAP, voxel_map
+
 # Methods that explain the activations of a layer (class-activation maps) and methods that explain the input.
 CAM_METHODS = ("gradcam", "gradcampp", "layercam", "hirescam")
 INPUT_METHODS = ("verified", "gradxlocal", "gradient", "gradxinput", "smoothgrad", "integrated_gradients", "occlusion")
-METHODS = INPUT_METHODS + CAM_METHODS
+METHODS = INPUT_METHODS + CAM_METHODS + (VOXEL_MAP,)
 # Gradient methods are smoothed with a Gaussian of half the scale of a small lesion (benchmarks/SALIENCY.md: at
 # the full scale, peaks merge with nearby anatomy and miss lesions of a few pixels).
 GRADIENT_METHODS = ("gradxlocal", "gradient", "gradxinput", "smoothgrad", "integrated_gradients")
@@ -108,6 +110,8 @@ def _one_model(model: nn.Module, images: torch.Tensor, target_layer: str | None,
         try:
             if method in CAM_METHODS:
                 return class_activation_map(model, images, target_layer, method, class_idx)
+            if method == VOXEL_MAP:
+                return voxel_map(model, images, class_idx)
             return input_attribution(model, images, method, class_idx)
         finally:
             model.zero_grad(set_to_none=True)

@@ -13,7 +13,7 @@ import torch
 
 from medtl.explain.degenerate import degenerate_reason, reason_kind
 from medtl.explain.faithfulness import energy_in_mask, pointing_game, randomization_correlations
-from medtl.explain.geometry import resize_to_image, to_source_geometry
+from medtl.explain.geometry import InputGrid, resize_to_image, to_source_geometry
 from medtl.explain.maps import ClassIndex, Models, predicted_class, saliency
 from medtl.explain.overlay import overlay_png
 from medtl.io.image import ImageData
@@ -84,6 +84,7 @@ def explain_cases(
     method: str = "gradcam",
     class_idx: ClassIndex = None,
     layers_to_reset: int = 2,
+    grid: InputGrid | None = None,
 ) -> dict[str, Any]:
     """Explain a batch of cases: write <case_id>.png and <case_id>.nii.gz into `out_dir`, return the scores.
 
@@ -94,7 +95,8 @@ def explain_cases(
     the map is no evidence (`medtl.explain.degenerate`), or None. A flagged map's overlay shows the image alone,
     captioned with the reason; its NIfTI is written as computed.
     Batches explained by different models (one per CV fold) are merged by `write_explain_summary`; a sequence
-    of models explains their ensemble (see `medtl.explain.cam.saliency`).
+    of models explains their ensemble (see `medtl.explain.cam.saliency`). `grid` says how the inputs were made
+    from the images (default: resized), so that maps land on the right voxels.
 
     Example:
         >>> part = explain_cases(model, x, images, ["c1", "c2"], None, run / "explain", "layer4")  # doctest: +SKIP
@@ -118,7 +120,7 @@ def explain_cases(
             maps.cpu(), batch_images.cpu(), correlations, image_data_list, case_ids, masks, files):
         r = float(r) if np.isfinite(r) else None
         flag = degenerate_reason(heatmap, x, r)
-        on_image = resize_to_image(heatmap, image)
+        on_image = resize_to_image(heatmap, image, grid)
         save_heatmap(on_image, image, nifti)
         save_overlay(on_image, image, png, flag)
         cases.append({"case_id": str(case_id), **_lesion_scores(on_image, mask), "randomization_spearman": r,

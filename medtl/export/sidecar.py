@@ -34,7 +34,10 @@ def intensity_steps(trained: TrainedModel, pipes: Pipelines) -> list[dict[str, A
                       "b_max": 1.0, "clip": True})
     elif cfg["transforms.intensity"] == "minmax":
         steps.append({"transform": "ScaleIntensity", "minv": 0.0, "maxv": 1.0})
-    steps.append({"transform": "Resize", "spatial_size": list(pipes.input_size), "mode": "area"})
+    if cfg["transforms.fit"] == "pad":
+        steps.append({"transform": "ResizeWithPadOrCrop", "spatial_size": list(pipes.input_size), "mode": "edge"})
+    else:
+        steps.append({"transform": "Resize", "spatial_size": list(pipes.input_size), "mode": "area"})
     steps.append({"transform": "NormalizeIntensity", "subtrahend": mean, "divisor": std})
     return steps
 

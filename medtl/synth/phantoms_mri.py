@@ -8,7 +8,9 @@ an oblique or flipped affine shows the same head.
 Two target styles (`STYLES`) make cohorts that differ the way two sites' data do: "medtl" (T1-like tissue
 contrast, one round bright lesion) and "second" (T2-like grey/white contrast, fainter irregular lesions made
 of two or three overlapping blobs, a wider range of sizes). The source task (`SOURCE_LABELS`) is a relative of
-both: several small bright lesions, dark (hypointense) lesions, a large mass with surrounding oedema, atrophy.
+both: several small bright lesions, dark (hypointense) lesions, a large mass with surrounding oedema, atrophy;
+its heads draw every tissue's intensity on their own (scalp and bone from dark to bright, grey and white matter in
+either order), so its models meet many sequences and scanners.
 """
 from __future__ import annotations
 
@@ -49,7 +51,7 @@ STYLES = {
     "second": LesionStyle(radius_voxels=(1.5, 3.5), contrast=(0.22, 0.35), blobs=(2, 3), max_radius=0.2,
                           t2_like=True),
 }
-_SMALL_LESIONS = LesionStyle(radius_voxels=(1.5, 3.0), contrast=(0.25, 0.5), blobs=(1, 2))
+_SMALL_LESIONS = LesionStyle(radius_voxels=(1.2, 3.0), contrast=(0.15, 0.5), blobs=(1, 2))
 
 
 @dataclass(frozen=True)
@@ -94,6 +96,9 @@ class HeadAnatomy:
     white: float
     bias: np.ndarray
     lesions: tuple[Lesion, ...] = ()
+    scalp: float = 0.9
+    skull: float = 0.9
+    ventricle: float = 0.12
 
     def brain_semi_axes(self) -> np.ndarray:
         """Semi-axes of the brain inside the skull shell."""
@@ -129,6 +134,8 @@ def sample_head(rng: np.random.Generator, label: str, voxel_units: float, style:
         white=grey if lesion_style.t2_like else white,
         bias=rng.uniform(-0.1, 0.1, 4),
     )
+    if label in SOURCE_LABELS:
+        head = _random_contrast(rng, head)
     if label == "normal":
         return head
     if label == "lesion":
@@ -149,6 +156,15 @@ def sample_head(rng: np.random.Generator, label: str, voxel_units: float, style:
         return replace(head, ventricle_semi_axes=head.ventricle_semi_axes * rng.uniform(1.5, 1.9),
                        skull_share=head.skull_share + rng.uniform(0.03, 0.05))
     raise ValueError(f"label must be one of {sorted({*MRI_LABELS, *SOURCE_LABELS})}. Got {label!r} instead.")
+
+
+def _random_contrast(rng: np.random.Generator, head: HeadAnatomy) -> HeadAnatomy:
+    """The source task's tissue intensities, each drawn on its own (domain randomisation, as SynthSeg trains its
+    networks): outer and inner halves of the shell (fat, bone) anywhere from dark to bright, grey and white
+    matter in either order, dark fluid; so that a source model meets scanners and sequences as a family."""
+    grey, white = rng.uniform(0.35, 0.75, 2)
+    return replace(head, scalp=rng.uniform(0.05, 1.0), skull=rng.uniform(0.05, 1.0), grey=grey, white=white,
+                   ventricle=rng.uniform(0.02, 0.25))
 
 
 def _lesion(rng: np.random.Generator, head: HeadAnatomy, kind: str, style: LesionStyle,
@@ -191,11 +207,14 @@ def render_head(
     head = soft_inside(ellipsoid_radius(points, np.zeros(3), anatomy.head_semi_axes), edge)
     brain_radius = ellipsoid_radius(points, np.zeros(3), anatomy.brain_semi_axes())
     brain = soft_inside(brain_radius, edge)
+    mid_shell = anatomy.head_semi_axes * (1.0 - anatomy.skull_share / 2)
+    inner_shell = soft_inside(ellipsoid_radius(points, np.zeros(3), mid_shell), edge)
     white = soft_inside(brain_radius / 0.72, 0.08) * brain
     ventricles = soft_inside(anatomy.ventricle_radius(points), 0.1)
     bias = 1.0 + points @ anatomy.bias[:3] + anatomy.bias[3] * (points**2).sum(axis=-1)
     tissue = anatomy.grey * brain + (anatomy.white - anatomy.grey) * white
-    volume = 0.9 * (head - brain) + tissue * (1.0 - ventricles) + 0.12 * ventricles * brain
+    shell = anatomy.scalp * (head - inner_shell) + anatomy.skull * (inner_shell - brain)
+    volume = shell + tissue * (1.0 - ventricles) + anatomy.ventricle * ventricles * brain
     mask = np.zeros(shape, dtype=bool)
     findings = []
     for lesion in anatomy.lesions:

@@ -87,7 +87,7 @@ def _compute(run: Run, case_id: str, method: str) -> CaseSaliency:
         label=label if isinstance(label, str) else None,
         probability=float(prediction[f"p_{run.target}"]),
         image=image,
-        heatmap=resize_to_image(heatmap, image),
+        heatmap=resize_to_image(heatmap, image, pipes.grid),
         mask=mask,
         flag=degenerate_reason(heatmap, batch[0]),
     )

@@ -173,3 +173,11 @@ def test_second_style_inverts_grey_and_white_and_draws_irregular_lesions() -> No
 def test_unknown_task_or_style_is_named(tmp_path: Path, kwargs: dict, message: str) -> None:
     with pytest.raises(ValueError, match=message):
         make_mri(tmp_path / "bad", **kwargs)
+
+
+def test_source_heads_draw_their_tissue_intensities_and_target_heads_keep_theirs() -> None:
+    source = [sample_head(np.random.default_rng(i), SOURCE_LABELS[i % 5], 0.06) for i in range(40)]
+    assert {h.grey > h.white for h in source} == {True, False}  # T1-like and T2-like orders both occur
+    assert np.ptp([h.skull for h in source]) > 0.5 and np.ptp([h.scalp for h in source]) > 0.5
+    target = [sample_head(np.random.default_rng(i), "lesion", 0.06) for i in range(10)]
+    assert all(h.skull == h.scalp == 0.9 and h.white > h.grey for h in target)

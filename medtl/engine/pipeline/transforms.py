@@ -53,9 +53,19 @@ class LoadCased(T.MapTransform):
         if len(spacing) != len(self.spacing):
             raise ValueError(f"{source}: transforms.spacing {list(self.spacing)} has {len(self.spacing)} axes but "
                              f"the image has {len(spacing)}")
-        affine = np.diag([*spacing, 1.0])  # medtl.io's arrays are axis-aligned (canonical RAS for volumes)
-        resampled = T.Spacing(pixdim=self.spacing, mode=mode)(MetaTensor(array, affine=affine))
-        return np.asarray(resampled.array, dtype=np.float32)
+        return resample(array, spacing, self.spacing, mode)
+
+
+def resample(array: np.ndarray, spacing: Sequence[float], target: Sequence[float], mode: str = "bilinear") -> np.ndarray:
+    """A channel-first array of voxel size `spacing` resampled to voxel size `target` (MONAI `Spacing`).
+
+    Example:
+        >>> resample(np.zeros((1, 10, 10, 4), np.float32), (1.0, 1.0, 3.0), (2.0, 2.0, 2.0)).shape
+        (1, 6, 6, 6)
+    """
+    affine = np.diag([*spacing, 1.0])  # medtl.io's arrays are axis-aligned (canonical RAS for volumes)
+    resampled = T.Spacing(pixdim=tuple(target), mode=mode)(MetaTensor(array, affine=affine))
+    return np.asarray(resampled.array, dtype=np.float32)
 
 
 class ScaleForegroundd(T.MapTransform):
@@ -102,18 +112,34 @@ def intensity_transform(kind: str) -> T.MapTransform | None:
 
 
 def preprocess(input_size: Sequence[int], intensity: str, with_mask: bool,
-               spacing: Sequence[float] | None = None) -> T.Compose:
-    """Deterministic part: read (resampled to `spacing` mm when given), scale intensities, resize to the model
-    input (masks with nearest neighbour).
+               spacing: Sequence[float] | None = None, fit: str = "resize") -> T.Compose:
+    """Deterministic part: read (resampled to `spacing` mm when given), scale intensities, then bring to the
+    model input (see `fit_transform`; masks with nearest neighbour).
 
     Example:
         >>> len(preprocess((64, 64), "percentile", with_mask=False).transforms)
         3
     """
     keys = ("image", "mask") if with_mask else ("image",)
-    modes = ("area", "nearest") if with_mask else ("area",)
-    steps = [LoadCased(keys, spacing), intensity_transform(intensity), T.Resized(keys, spatial_size=tuple(input_size), mode=modes)]
+    steps = [LoadCased(keys, spacing), intensity_transform(intensity), fit_transform(keys, input_size, fit)]
     return T.Compose([s for s in steps if s is not None])
+
+
+def fit_transform(keys: Sequence[str], input_size: Sequence[int], fit: str) -> T.MapTransform:
+    """How an image reaches the model's input size: "resize" scales it to fill the input (the field of view
+    kept, voxel size changed), "pad" pads or crops it about its centre (the voxel size of `transforms.spacing`
+    kept, so a lesion of so many millimetres covers the same voxels in every cohort; padding repeats the edge).
+
+    Example:
+        >>> tuple(fit_transform(("image",), (8, 8, 8), "pad")({"image": np.ones((1, 4, 12, 8))})["image"].shape)
+        (1, 8, 8, 8)
+    """
+    if fit == "resize":
+        modes = ("area", "nearest")[: len(keys)]
+        return T.Resized(keys, spatial_size=tuple(input_size), mode=modes)
+    if fit == "pad":
+        return T.ResizeWithPadOrCropd(keys, spatial_size=tuple(input_size), mode="edge")
+    raise ValueError(f"transforms.fit must be one of {{'resize', 'pad'}}. Got {fit!r} instead.")
 
 
 def augment(spatial_dims: int, with_mask: bool) -> T.Compose:

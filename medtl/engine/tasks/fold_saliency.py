@@ -16,6 +16,7 @@ from medtl.engine.training.model_files import load_fold_model
 from medtl.engine.training.setup import Pipelines
 from medtl.explain import choose_saliency, explain_cases, write_explain_summary
 from medtl.explain.auto import check_method
+from medtl.explain.geometry import InputGrid
 from medtl.explain.maps import Models, as_models
 from medtl.io import read_image
 from medtl.io.image import ImageData
@@ -43,7 +44,7 @@ def top_cases(oof: pd.DataFrame, target: str, n: int | str | None) -> list[str]:
 
 def explain_in_batches(model: Models, batch: torch.Tensor, images: list[ImageData], case_ids: list[str],
                        masks: list[np.ndarray | None], out_dir: Path, method: str, target_layer: str | None,
-                       class_idx: int) -> tuple[list[dict[str, Any]], str]:
+                       class_idx: int, grid: InputGrid | None = None) -> tuple[list[dict[str, Any]], str]:
     """`explain_cases` over `batch` in slices of `BATCH_2D` images or `BATCH_3D` volumes, with the method and layer
     `choose_saliency` resolves for `model` (one model or a list of fold models); returns the parts and how the
     method was chosen.
@@ -55,7 +56,8 @@ def explain_in_batches(model: Models, batch: torch.Tensor, images: list[ImageDat
     choice = choose_saliency(method, target_layer, first, tuple(batch.shape[2:]))
     size = BATCH_2D if batch.ndim == 4 else BATCH_3D
     parts = [explain_cases(model, batch[i : i + size], images[i : i + size], case_ids[i : i + size],
-                           masks[i : i + size], out_dir, choice.target_layer, choice.method, class_idx=class_idx)
+                           masks[i : i + size], out_dir, choice.target_layer, choice.method, class_idx=class_idx,
+                           grid=grid)
              for i in range(0, len(case_ids), size)]
     return parts, choice.chosen_by
 
@@ -84,7 +86,7 @@ def explain_with_fold_models(cfg: ExperimentConfig, run: RunFolder, table: CaseT
         images = [read_image(c.image, series_uid=_text(c, "series")) for c in cases.itertuples()]
         masks = [read_image(m).array > 0 if m else None for m in (_text(c, "mask") for c in cases.itertuples())]
         fold_parts, chosen_by = explain_in_batches(model, batch, images, list(cases["case_id"]), masks, run.explain,
-                                                   method, cfg["explain.target_layer"], classes.index(target))
+                                                   method, cfg["explain.target_layer"], classes.index(target), pipes.grid)
         parts += fold_parts
     return write_explain_summary(parts, run.explain, chosen_by)
 

@@ -14,6 +14,7 @@ from medtl.config import ExperimentConfig
 from medtl.engine.pipeline import transforms as mt
 from medtl.engine.pipeline.datasets import CaseCache, cache_mode, pipeline_key
 from medtl.engine.training.recipe.settings import TrainSettings
+from medtl.explain.geometry import InputGrid
 from medtl.io import ReadError
 from medtl.models import create_model, get_spec, medtl_home
 from medtl.models.checkpoints.sources import spec_for_weights
@@ -57,6 +58,16 @@ def input_size(cfg: ExperimentConfig) -> tuple[int, ...]:
     return tuple(cfg["transforms.input_size"] or spec.input_size)
 
 
+def input_grid(cfg: ExperimentConfig) -> InputGrid:
+    """How the configured pipeline makes a model input from an image (to map saliency back onto the image).
+
+    Example:
+        >>> input_grid(ExperimentConfig.from_dict({"transforms": {"input_size": [64, 64]}})).fit
+        'resize'
+    """
+    return InputGrid(input_size(cfg), cfg["transforms.spacing"], cfg["transforms.fit"])
+
+
 @dataclass
 class Pipelines:
     """The three transform stages of a run (see `medtl.engine.pipeline.transforms`)."""
@@ -66,6 +77,7 @@ class Pipelines:
     eval: T.Compose
     input_size: tuple[int, ...]
     key: str
+    grid: InputGrid
 
     @classmethod
     def from_config(cls, cfg: ExperimentConfig, with_mask: bool = False) -> "Pipelines":
@@ -90,12 +102,14 @@ class Pipelines:
         # training cases then go through the very pipeline object evaluation uses, so their features are shared.
         augmented = cfg["transforms.augment"] and cfg["train.strategy"] != "linear_probe"
         return cls(
-            preprocess=mt.preprocess(size, cfg["transforms.intensity"], with_mask, cfg["transforms.spacing"]),
+            preprocess=mt.preprocess(size, cfg["transforms.intensity"], with_mask, cfg["transforms.spacing"],
+                                     cfg["transforms.fit"]),
             train=T.Compose([mt.augment(spec.spatial_dims, with_mask), finish]) if augmented else finish,
             eval=finish,
             input_size=size,
             key=pipeline_key(input_size=size, intensity=cfg["transforms.intensity"], with_mask=with_mask,
-                             spacing=cfg["transforms.spacing"]),
+                             spacing=cfg["transforms.spacing"], fit=cfg["transforms.fit"]),
+            grid=input_grid(cfg),
         )
 
 

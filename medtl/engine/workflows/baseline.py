@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Any
+from typing import Any, Sequence
 
 from medtl.config import ExperimentConfig
 from medtl.engine.workflows.cv import CVResult, run_cv
@@ -13,12 +13,13 @@ from medtl.evaluate import Splits, compare_runs, format_comparison
 BASELINE_FOLDER = "baseline_scratch"
 
 
-def run_with_scratch_baseline(cfg: ExperimentConfig, out: str | Path, overwrite: bool = False,
-                              progress: bool = True) -> tuple[CVResult, CVResult, dict[str, Any]]:
+def run_with_scratch_baseline(cfg: ExperimentConfig, out: str | Path, overwrite: bool = False, progress: bool = True,
+                              scratch_overrides: Sequence[str] = ()) -> tuple[CVResult, CVResult, dict[str, Any]]:
     """Cross-validate `cfg` into `out`, then the same backbone with `model.weights=none` on the same splits
     into `out/baseline_scratch`, and compare them (paired DeLong test and bootstrap CI of the AUC difference,
     written to `out/compare_baseline_scratch.json`). The baseline trains every layer (`train.strategy=full`):
-    a frozen random backbone would be a straw man, not training from scratch.
+    a frozen random backbone would be a straw man, not training from scratch. `scratch_overrides` change
+    the baseline's config further, for a model a cohort cannot train from scratch (a lesion detector needs voxel labels).
 
     Example:
         >>> run, scratch, comparison = run_with_scratch_baseline(cfg, "runs/cxr")  # doctest: +SKIP
@@ -26,7 +27,8 @@ def run_with_scratch_baseline(cfg: ExperimentConfig, out: str | Path, overwrite:
     """
     out = Path(out)
     pretrained = run_cv(cfg, out, overwrite=overwrite, progress=progress)
-    scratch_cfg = cfg.with_overrides(["model.weights=none", "train.strategy=full", f"name={cfg['name']}_scratch"])
+    scratch_cfg = cfg.with_overrides(["model.weights=none", "train.strategy=full", f"name={cfg['name']}_scratch",
+                                       *scratch_overrides])
     scratch = run_cv(scratch_cfg, out / BASELINE_FOLDER, splits=Splits.from_json(out / "splits.json"),
                      progress=progress)
     written = out / f"compare_{BASELINE_FOLDER}.json"

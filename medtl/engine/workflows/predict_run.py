@@ -23,7 +23,7 @@ from medtl.engine.training.loop import predict_proba
 from medtl.engine.tasks.predictions import prediction_frame
 from medtl.engine.training.probe import head_inputs
 from medtl.engine.training.recipe.settings import TrainSettings
-from medtl.engine.training.setup import Pipelines, case_cache
+from medtl.engine.training.setup import Pipelines, case_cache, input_grid
 from medtl.engine.workflows.trained_model import TrainedModel, load_trained_model
 from medtl.evaluate import aggregate, auc_inputs
 from medtl.evaluate.summary import auc_with_cis, without_nan
@@ -195,7 +195,8 @@ def explain_new_cases(models: Sequence[nn.Module], trained: TrainedModel, table:
     images = [read_image(case["image"], series_uid=case.get("series")) for case in cases]
     masks = [read_image(case["mask"]).array > 0 if "mask" in case else None for case in cases]
     parts, chosen_by = explain_in_batches(list(models), batch, images, list(case_ids), masks, folder, method,
-                                          trained.cfg["explain.target_layer"], trained.classes.index(trained.target))
+                                          trained.cfg["explain.target_layer"], trained.classes.index(trained.target),
+                                          input_grid(trained.cfg))
     return write_explain_summary(parts, folder, chosen_by)
 
 

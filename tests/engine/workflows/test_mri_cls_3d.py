@@ -14,8 +14,8 @@ CONFIG = Path(medtl.__file__).parent / "configs" / "mri_cls_3d.yaml"
 def test_3d_classification_config_cross_validates_synthetic_mri(tmp_path):
     data = make_mri(tmp_path / "data", patients=8, shape=(16, 16, 12), seed=2)
     run = tmp_path / "run"
-    # a fresh cache holds no medtl:synth-mri-resnet18_3d: the config says so and trains from scratch
-    with pytest.warns(UserWarning, match=r"medtl:synth-mri-resnet18_3d.*model.weights_fallback=none"):
+    # a fresh cache holds no medtl:synth-mri-unet18_3d: the config says so and trains from scratch
+    with pytest.warns(UserWarning, match=r"medtl:synth-mri-unet18_3d.*model.weights_fallback=none"):
         code = main(["cv", str(CONFIG), "--out", str(run), "--set", f"data.root={data}",
                      "--set", "transforms.input_size=[16,16,16]", "--set", "train.epochs=1",
                      "--set", "train.batch_size=8", "--set", "cv.folds=2", "--set", "explain.cases=1"])
@@ -30,3 +30,5 @@ def test_3d_classification_config_cross_validates_synthetic_mri(tmp_path):
     summary = json.loads((run / "cv_summary.json").read_text())
     assert summary["positive"] == "lesion" and summary["counts"]["patients"] == 8
     assert 0.0 <= summary["pooled"]["patient"]["auc"] <= 1.0
+    explained = json.loads((run / "explain" / "summary.json").read_text())
+    assert explained["method"] == "voxel_map"  # a lesion-map classifier is explained by its own voxel map
