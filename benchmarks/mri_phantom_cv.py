@@ -56,9 +56,9 @@ def pointing_on_kept_masks(root: Path, maps: Path) -> dict:
     leave aside: the share of lesion volumes whose map peaks inside the lesion, and its chance (the lesions'
     mean share of the volume)."""
     hits, chance = [], []
-    for row in csv.DictReader(open(root / "truth.csv")):
-        if row["label"] != "lesion":
-            continue
+    with open(root / "truth.csv", newline="") as table:
+        lesions = [row for row in csv.DictReader(table) if row["label"] == "lesion"]
+    for row in lesions:
         heat = np.asarray(nib.load(str(maps / f"{row['patient_id']}.nii.gz")).dataobj)
         mask = np.asarray(nib.load(str(root / row["mask"])).dataobj) > 0
         hits.append(bool(mask.flat[int(np.argmax(heat))]))

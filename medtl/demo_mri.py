@@ -13,7 +13,7 @@ from typing import Any
 import pandas as pd
 
 from medtl.config import ExperimentConfig
-from medtl.engine.workflows.baseline import BASELINE_FOLDER, run_with_scratch_baseline
+from medtl.engine.workflows.baseline import BASELINE_FOLDER, run_with_scratch_baseline, scratch_config
 from medtl.engine.workflows.cv import CVResult, run_cv
 from medtl.evaluate import Splits
 from medtl.evaluate.compare import compare_predictions
@@ -76,9 +76,7 @@ def run_mri_demo(out: str | Path = "runs/demo-mri", patients: int = 40, seed: in
 def _segmentation_with_scratch_baseline(cfg: ExperimentConfig, out: Path, overwrite: bool,
                                         scratch_overrides: list[str]) -> tuple[CVResult, CVResult, dict]:
     pretrained = run_cv(cfg, out, overwrite=overwrite)
-    scratch_cfg = cfg.with_overrides(["model.weights=none", "train.strategy=full", f"name={cfg['name']}_scratch",
-                                      *scratch_overrides])
-    scratch = run_cv(scratch_cfg, out / BASELINE_FOLDER, splits=Splits.from_json(out / "splits.json"))
+    scratch = run_cv(scratch_config(cfg, scratch_overrides), out / BASELINE_FOLDER, splits=Splits.from_json(out / "splits.json"))
     comparison = compare_dice(pretrained.oof, scratch.oof)
     (out / f"compare_{BASELINE_FOLDER}.json").write_text(json.dumps(comparison, indent=2) + "\n")
     return pretrained, scratch, comparison

@@ -8,11 +8,11 @@ from typing import Sequence
 import nibabel as nib
 import numpy as np
 import torch
+from monai.data.utils import compute_shape_offset
 from monai.transforms import Resize
 from monai.utils import convert_to_numpy
 from nibabel.orientations import apply_orientation, axcodes2ornt, io_orientation, ornt_transform
 
-from medtl.engine.pipeline.transforms import resample
 from medtl.io.image import ImageData
 
 NIFTI_SUFFIXES = (".nii", ".nii.gz")
@@ -33,11 +33,13 @@ class InputGrid:
     fit: str = "resize"
 
     def resampled_shape(self, image: ImageData) -> tuple[int, ...]:
-        """The shape of `image.array` once resampled to `spacing`: the grid the input was padded or cropped from."""
+        """The shape of `image.array` once resampled to `spacing`: the grid the input was padded or cropped from
+        (MONAI's `compute_shape_offset`, the computation its `Spacing` makes; no voxel is resampled)."""
         if self.spacing is None:
             return tuple(image.array.shape)
-        zeros = np.zeros((1, *image.array.shape), np.float32)
-        return tuple(resample(zeros, image.spacing, self.spacing, "nearest").shape[1:])
+        source, target = np.diag([*image.spacing, 1.0]), np.diag([*self.spacing, 1.0])
+        shape, _ = compute_shape_offset(image.array.shape, source, target)
+        return tuple(int(side) for side in shape)
 
 
 def _undo_centring(heatmap: np.ndarray, shape: Sequence[int]) -> np.ndarray:

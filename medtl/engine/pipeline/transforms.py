@@ -53,19 +53,9 @@ class LoadCased(T.MapTransform):
         if len(spacing) != len(self.spacing):
             raise ValueError(f"{source}: transforms.spacing {list(self.spacing)} has {len(self.spacing)} axes but "
                              f"the image has {len(spacing)}")
-        return resample(array, spacing, self.spacing, mode)
-
-
-def resample(array: np.ndarray, spacing: Sequence[float], target: Sequence[float], mode: str = "bilinear") -> np.ndarray:
-    """A channel-first array of voxel size `spacing` resampled to voxel size `target` (MONAI `Spacing`).
-
-    Example:
-        >>> resample(np.zeros((1, 10, 10, 4), np.float32), (1.0, 1.0, 3.0), (2.0, 2.0, 2.0)).shape
-        (1, 6, 6, 6)
-    """
-    affine = np.diag([*spacing, 1.0])  # medtl.io's arrays are axis-aligned (canonical RAS for volumes)
-    resampled = T.Spacing(pixdim=tuple(target), mode=mode)(MetaTensor(array, affine=affine))
-    return np.asarray(resampled.array, dtype=np.float32)
+        affine = np.diag([*spacing, 1.0])  # medtl.io's arrays are axis-aligned (canonical RAS for volumes)
+        resampled = T.Spacing(pixdim=self.spacing, mode=mode)(MetaTensor(array, affine=affine))
+        return np.asarray(resampled.array, dtype=np.float32)
 
 
 class ScaleForegroundd(T.MapTransform):

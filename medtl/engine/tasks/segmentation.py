@@ -112,28 +112,24 @@ def training_pipeline(pipes: Pipelines, settings: SegSettings) -> T.Compose:
 
 
 @torch.no_grad()
-def predict_masks(model: nn.Module, data: Dataset, settings: TrainSettings, window: Sequence[int],
-                  overlap: float = 0.25, probabilities: bool = False) -> list[np.ndarray]:
-    """The label map (argmax over classes, uint8) of every case of `data`, in the model's input grid, by
-    sliding-window inference with windows of size `window`; with `probabilities`, the lesion probability (float32)
-    instead, to be resampled before it is thresholded.
+def predict_lesion_probabilities(model: nn.Module, data: Dataset, settings: TrainSettings, window: Sequence[int],
+                                 overlap: float = 0.25) -> list[np.ndarray]:
+    """The lesion probability (float32; above 0.5 where the lesion class wins) of every voxel of every case of
+    `data`, in the model's input grid, by sliding-window inference with windows of size `window`.
 
     Example:
-        >>> predict_masks(model, val_ds, TrainSettings(), window=(64, 64, 64))[0].shape  # doctest: +SKIP
+        >>> predict_lesion_probabilities(model, val_ds, TrainSettings(), (64, 64, 64))[0].shape  # doctest: +SKIP
         (128, 128, 64)
     """
     device = settings.torch_device
     model.to(device).eval()
-    masks: list[np.ndarray] = []
+    maps: list[np.ndarray] = []
     for batch in DataLoader(data, batch_size=settings.batch_size, shuffle=False, num_workers=settings.loader_workers):
         with autocast_for(device, settings.precision):
             logits = sliding_window_inference(batch["image"].to(device), tuple(window), settings.batch_size, model,
                                               overlap=overlap, mode="gaussian")
-        if probabilities:
-            masks.extend(logits.float().softmax(dim=1)[:, 1].cpu().numpy())
-        else:
-            masks.extend(logits.float().argmax(dim=1).to(torch.uint8).cpu().numpy())
-    return masks
+        maps.extend(logits.float().softmax(dim=1)[:, 1].cpu().numpy())
+    return maps
 
 
 def dice_validation(data: Dataset, settings: TrainSettings, window: Sequence[int], overlap: float) -> Validation:
@@ -147,15 +143,15 @@ def dice_validation(data: Dataset, settings: TrainSettings, window: Sequence[int
     truths = [torch.as_tensor(np.asarray(case["mask"])[0] > 0) for case in data]  # they never change: read once
 
     def mean_dice(model: nn.Module) -> float:
-        masks = predict_masks(model, data, settings, window, overlap)
-        dice = [compute_dice(torch.as_tensor(m > 0)[None, None], t[None, None], ignore_empty=True).item()
-                for m, t in zip(masks, truths)]
+        maps = predict_lesion_probabilities(model, data, settings, window, overlap)
+        dice = [compute_dice(torch.as_tensor(m > 0.5)[None, None], t[None, None], ignore_empty=True).item()
+                for m, t in zip(maps, truths)]
         return float(np.nanmean(dice)) if not np.isnan(dice).all() else float("nan")
 
     return Validation("val_dice", mean_dice)
 
 
-def score_cases(table: CaseTable, rows: np.ndarray, masks: Sequence[np.ndarray],
+def score_cases(table: CaseTable, rows: np.ndarray, maps: Sequence[np.ndarray],
                 grid: InputGrid | None = None) -> pd.DataFrame:
     """Dice and HD95 of each predicted lesion probability map against its case's mask file: the probabilities are
     brought back to the mask's own voxel grid (linear interpolation, through `grid`, how the inputs were made;
@@ -167,11 +163,12 @@ def score_cases(table: CaseTable, rows: np.ndarray, masks: Sequence[np.ndarray],
     cases without a lesion, where Dice and HD95 are undefined).
 
     Example:
-        >>> score_cases(table, np.arange(2), predict_masks(model, val_ds, settings, (16, 16, 16)))  # doctest: +SKIP
+        >>> maps = predict_lesion_probabilities(model, val_ds, settings, (16, 16, 16))  # doctest: +SKIP
+        >>> score_cases(table, np.arange(2), maps)  # doctest: +SKIP
     """
     cases = table.df.iloc[rows]
     preds, truths, spacings = [], [], []
-    for pred, mask_path in zip(masks, cases["mask"]):
+    for pred, mask_path in zip(maps, cases["mask"]):
         truth = read_image(mask_path)
         preds.append(resize_to_image(pred.astype(np.float32), truth, grid) > 0.5)
         truths.append(truth.array > 0)
@@ -227,9 +224,9 @@ class SegmentationTask(Task):
             yield
 
     def predict(self, model: nn.Module, cache: CaseCache, rows: np.ndarray, fold: int) -> pd.DataFrame:
-        masks = predict_masks(model, cache.subset(rows, self.pipes.eval), self.settings, self.window,
-                              self.seg.overlap, probabilities=True)
-        frame = score_cases(self.table, rows, masks, self.pipes.grid)
+        maps = predict_lesion_probabilities(model, cache.subset(rows, self.pipes.eval), self.settings, self.window,
+                                            self.seg.overlap)
+        frame = score_cases(self.table, rows, maps, self.pipes.grid)
         frame.insert(2, "fold", fold)
         return frame
 

@@ -13,6 +13,16 @@ from medtl.evaluate import Splits, compare_runs, format_comparison
 BASELINE_FOLDER = "baseline_scratch"
 
 
+def scratch_config(cfg: ExperimentConfig, overrides: Sequence[str] = ()) -> ExperimentConfig:
+    """`cfg` from random weights, every layer trained, named `<name>_scratch`, then `overrides` applied.
+
+    Example:
+        >>> scratch_config(ExperimentConfig.packaged("demo_xray.yaml"))["model.weights"]
+        'none'
+    """
+    return cfg.with_overrides(["model.weights=none", "train.strategy=full", f"name={cfg['name']}_scratch", *overrides])
+
+
 def run_with_scratch_baseline(cfg: ExperimentConfig, out: str | Path, overwrite: bool = False, progress: bool = True,
                               scratch_overrides: Sequence[str] = ()) -> tuple[CVResult, CVResult, dict[str, Any]]:
     """Cross-validate `cfg` into `out`, then the same backbone with `model.weights=none` on the same splits
@@ -27,9 +37,7 @@ def run_with_scratch_baseline(cfg: ExperimentConfig, out: str | Path, overwrite:
     """
     out = Path(out)
     pretrained = run_cv(cfg, out, overwrite=overwrite, progress=progress)
-    scratch_cfg = cfg.with_overrides(["model.weights=none", "train.strategy=full", f"name={cfg['name']}_scratch",
-                                       *scratch_overrides])
-    scratch = run_cv(scratch_cfg, out / BASELINE_FOLDER, splits=Splits.from_json(out / "splits.json"),
+    scratch = run_cv(scratch_config(cfg, scratch_overrides), out / BASELINE_FOLDER, splits=Splits.from_json(out / "splits.json"),
                      progress=progress)
     written = out / f"compare_{BASELINE_FOLDER}.json"
     if is_main_process():

@@ -8,7 +8,7 @@ from medtl.engine.training.loop import train
 from medtl.engine.training.objective import Objective
 from medtl.engine.training.recipe.settings import TrainSettings
 from medtl.engine.tasks.seg_summary import seg_cv_summary
-from medtl.engine.tasks.segmentation import SegSettings, predict_masks, segmentation_loss
+from medtl.engine.tasks.segmentation import SegSettings, predict_lesion_probabilities, segmentation_loss
 from medtl.evaluate import segmentation_metrics
 from medtl.models import create_model
 
@@ -35,7 +35,9 @@ def test_unet_learns_a_bright_lesion_with_dice_ce_and_sliding_window():
                     objective=Objective(criterion=segmentation_loss("dice_ce"), target_key="mask"), progress=False)
     assert history["loss"].iloc[-1] < history["loss"].iloc[0]
     held_out = bright_squares(6, seed=1)
-    masks = predict_masks(model, held_out, TrainSettings(batch_size=6), window=(16, 16), overlap=0.5)
+    probabilities = predict_lesion_probabilities(model, held_out, TrainSettings(batch_size=6), (16, 16), overlap=0.5)
+    assert all(0.0 <= p.min() and p.max() <= 1.0 for p in probabilities)
+    masks = [(p > 0.5).astype(np.uint8) for p in probabilities]
     assert [m.shape for m in masks] == [(32, 32)] * 6 and {int(v) for m in masks for v in np.unique(m)} <= {0, 1}
     scores = segmentation_metrics(masks, [item["mask"][0].numpy() for item in held_out])
     assert scores["dice"].mean() > 0.5
@@ -61,7 +63,7 @@ def test_a_two_layer_3d_unet_learns_a_small_bright_cube():
     train(model, bright_cubes(16, seed=0), TrainSettings(epochs=6, batch_size=4, lr=3e-3), head=model.spec.classifier,
           objective=Objective(criterion=segmentation_loss("dice_ce"), target_key="mask"), progress=False)
     held_out = bright_cubes(4, seed=1)
-    masks = predict_masks(model, held_out, TrainSettings(batch_size=4), window=(16, 16, 16))
+    masks = [p > 0.5 for p in predict_lesion_probabilities(model, held_out, TrainSettings(batch_size=4), (16, 16, 16))]
     scores = segmentation_metrics(masks, [item["mask"][0].numpy() for item in held_out])
     assert scores["dice"].mean() > 0.5
 
