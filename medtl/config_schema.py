@@ -66,7 +66,7 @@ class ModelSection(_Section):
     head: _choice("model.head") = Field(
         "pool", description="classification: pool (global pooling + linear) or lesion_map (a U-Net of "
                             "seg.encoder_depth whose voxel log-probabilities model.pool pools into the case logits, "
-                            "under one learned temperature)")
+                            "under one learned temperature and shift)")
 
 
 class TransformsSection(_Section):

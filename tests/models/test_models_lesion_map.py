@@ -28,17 +28,40 @@ def test_the_case_logits_start_as_the_pooled_voxel_log_probabilities_and_train_t
     assert model.spec.target_layer == "encoder.backbone.layer1"  # the deepest encoder layer kept
 
 
-def test_the_temperature_rescales_every_case_alike_and_keeps_their_order():
+def test_the_temperature_and_shift_rescale_every_case_alike_and_keep_their_order():
     model = _lesion_map(pool="avg").eval()
     x = torch.randn(6, 1, 16, 16, 12)
     with torch.no_grad():
         before = model(x)
         model.fc.log_temperature.fill_(1.0)
+        model.fc.shift.copy_(torch.tensor([0.0, 2.0]))
         after = model(x)
-    assert torch.allclose(after, before / torch.e, atol=1e-6)
+    assert torch.allclose(after, before / torch.e + torch.tensor([0.0, 2.0]), atol=1e-6)
     assert torch.equal(before[:, 1].argsort(), after[:, 1].argsort())
     with pytest.raises(ValueError, match="one value"):
         _lesion_map(pool="avgmax")
+
+
+def test_a_linear_probe_calibrates_a_detector_whose_lesion_cases_sit_at_one_half(monkeypatch):
+    """A perfect detector (one voxel at lesion probability 0.9 in lesion cases, none above 0.01 elsewhere) scores
+    every lesion case near 0.5 before the probe: both pooled maxima are near log 1. The probe's shift moves them up."""
+    model = _lesion_map(pool="max")
+    y = torch.arange(16) % 2
+    voxel_logits = torch.zeros(16, 2, 4, 4, 4)
+    voxel_logits[:, 0] = torch.log(torch.tensor(99.0))
+    voxel_logits[y == 1, :, 1, 2, 3] = torch.tensor([0.0, torch.log(torch.tensor(9.0))])
+    monkeypatch.setattr(model, "lesion_map", lambda x: voxel_logits)
+    x = torch.zeros(16, 1, 4, 4, 4)
+    assert torch.allclose(model(x).softmax(1)[y == 1, 1], torch.tensor(0.9 / (0.9 + 0.99)))  # 0.48
+    optimizer = torch.optim.Adam(model.fc.parameters(), lr=0.1)
+    for _ in range(200):
+        loss = nn.functional.cross_entropy(model(x), y)
+        optimizer.zero_grad()
+        loss.backward()
+        optimizer.step()
+    with torch.no_grad():
+        probabilities = model(x).softmax(1)[:, 1]
+    assert probabilities[y == 1].min() > 0.9 and probabilities[y == 0].max() < 0.1
 
 
 def test_lesion_map_is_a_classification_head():
@@ -53,7 +76,7 @@ def test_a_stored_u_net_loads_whole_into_a_lesion_map_and_a_u_net_and_by_its_enc
     store_weights("tiny-unet", unet, "resnet10_3d")
     model = _lesion_map(weights="medtl:tiny-unet")
     assert (model.head.segmentation_head[0].weight == 0.5).all()
-    assert set(model.load_report.missing) == {"fc.log_temperature"}  # the only part the U-Net lacks
+    assert set(model.load_report.missing) == {"fc.log_temperature", "fc.shift"}  # the only part the U-Net lacks
     again = create_model("resnet10_3d", task="segmentation", encoder_depth=2, weights="medtl:tiny-unet")
     assert (again.head.segmentation_head[0].weight == 0.5).all() and not again.load_report.missing
     with pytest.raises(WeightMismatchError, match="allow_mismatch"):  # layer2-4 were never trained
